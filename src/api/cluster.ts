@@ -1,0 +1,64 @@
+// A cluster's settings and where its state lives on the host. Every setting has the default a
+// kind/kubeadm cluster uses; `kemu up` flags override them and they are saved in the state directory.
+
+import path from 'node:path';
+
+export interface ClusterConfig {
+  name: string;
+  clusterCIDR: string;
+  serviceCIDR: string;
+  /** The `kubernetes` Service's ClusterIP: the first address of serviceCIDR. */
+  kubernetesServiceIP: string;
+  /** kube-dns's ClusterIP, reserved by the allocator. */
+  dnsServiceIP: string;
+  clusterDomain: string;
+  nodePortRange: { min: number; max: number };
+  underlayBridge: string;
+  underlayCIDR: string;
+}
+
+export const DEFAULT_CLUSTER_NAME = 'kemu';
+
+export function defaultClusterConfig(name = DEFAULT_CLUSTER_NAME): ClusterConfig {
+  return {
+    name,
+    clusterCIDR: '10.244.0.0/16',
+    serviceCIDR: '10.96.0.0/12',
+    kubernetesServiceIP: '10.96.0.1',
+    dnsServiceIP: '10.96.0.10',
+    clusterDomain: 'cluster.local',
+    nodePortRange: { min: 30000, max: 32767 },
+    underlayBridge: 'kemu0',
+    underlayCIDR: '172.18.0.0/16',
+  };
+}
+
+/** Root of all clusters' state; KEMU_STATE_ROOT moves it (tests use a temporary directory). */
+export function stateRoot(): string {
+  return process.env.KEMU_STATE_ROOT ?? '/var/lib/kemu';
+}
+
+export interface ClusterPaths {
+  dir: string;
+  /** The API server's Unix socket. */
+  apiSocket: string;
+  /** The store's log and snapshots. */
+  storeDir: string;
+  logDir: string;
+  /** pid file of the control-plane process */
+  controlPlanePid: string;
+  /** saved ClusterConfig (JSON) */
+  configFile: string;
+}
+
+export function clusterPaths(cluster: string): ClusterPaths {
+  const dir = path.join(stateRoot(), cluster);
+  return {
+    dir,
+    apiSocket: path.join(dir, 'api.sock'),
+    storeDir: path.join(dir, 'store'),
+    logDir: path.join(dir, 'logs'),
+    controlPlanePid: path.join(dir, 'control-plane.pid'),
+    configFile: path.join(dir, 'cluster.json'),
+  };
+}
