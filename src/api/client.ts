@@ -47,6 +47,5 @@ export interface Client {
   delete(r: ResourceType, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<KubeObject | Status>;
   /** POST pods/{name}/binding, as the scheduler does. */
   bindPod(namespace: string, name: string, nodeName: string): Promise<void>;
-  /** GET pods/{name}/log; follow streams until the container exits or the handle stops. */
   watch<T extends KubeObject>(r: ResourceType, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEvent<T>) => void): WatchHandle;
 }
