@@ -1,6 +1,7 @@
 // A cluster's settings and where its state lives on the host. Every setting has the default a
 // kind/kubeadm cluster uses; `kemu up` flags override them and they are saved in the state directory.
 
+import fs from 'node:fs';
 import path from 'node:path';
 
 export interface ClusterConfig {
@@ -61,4 +62,22 @@ export function clusterPaths(cluster: string): ClusterPaths {
     controlPlanePid: path.join(dir, 'control-plane.pid'),
     configFile: path.join(dir, 'cluster.json'),
   };
+}
+
+/** The config saved by `kemu up`, or the defaults for a cluster that never saved one. */
+export function loadClusterConfig(cluster: string): ClusterConfig {
+  try {
+    const saved = JSON.parse(fs.readFileSync(clusterPaths(cluster).configFile, 'utf8')) as Partial<ClusterConfig>;
+    return { ...defaultClusterConfig(cluster), ...saved, name: cluster };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return defaultClusterConfig(cluster);
+    throw new Error(`cannot read ${clusterPaths(cluster).configFile}: ${(e as Error).message}`);
+  }
+}
+
+export function saveClusterConfig(config: ClusterConfig): void {
+  const file = clusterPaths(config.name).configFile;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+  fs.renameSync(`${file}.tmp`, file);
 }
