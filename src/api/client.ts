@@ -3,7 +3,7 @@
 // or TCP with a bearer token).
 
 import type { ResourceType } from './resources.js';
-import type { KubeObject, ObjectList, Status, WatchEvent } from './types.js';
+import type { KubeObject, Namespace, ObjectList, Status, WatchEvent } from './types.js';
 
 export interface ListOptions {
   /** e.g. 'app=web,tier!=db' */
@@ -48,4 +48,6 @@ export interface Client {
   /** POST pods/{name}/binding, as the scheduler does. */
   bindPod(namespace: string, name: string, nodeName: string): Promise<void>;
   watch<T extends KubeObject>(r: ResourceType, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEvent<T>) => void): WatchHandle;
+  /** PUT namespaces/{name}/finalize with these spec.finalizers, as the namespace controller's last step. */
+  finalizeNamespace?(name: string, finalizers: string[]): Promise<Namespace>;
 }

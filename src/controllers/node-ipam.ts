@@ -1,0 +1,121 @@
+// The node IPAM controller (kube-controller-manager's range allocator, --allocate-node-cidrs): gives
+// every Node without one a spec.podCIDR/podCIDRs, the first /24 of the cluster CIDR that no Node
+// holds — 10.244.0.0/24 to the first node, as kubeadm's clusters get. Nothing is remembered but the
+// Nodes themselves, so a restart derives the used set again, and a deleted Node's /24 is free again.
+
+import type { ClusterConfig } from '../api/cluster.js';
+import type { Client } from '../api/client.js';
+import { Informer } from '../api/informer.js';
+import { RESOURCES, type ResourceType } from '../api/resources.js';
+import type { Node } from '../api/types.js';
+import { contains, formatPrefix, networkOf, parsePrefix } from '../cni/plugin/ipv4.js';
+
+const NODES = RESOURCES.find((r) => r.kind === 'Node') as ResourceType;
+/** kube-controller-manager's --node-cidr-mask-size default for IPv4. */
+export const NODE_CIDR_MASK_SIZE = 24;
+const RETRY_MS = 1_000;
+
+/** The node subnets inside clusterCIDR that these Nodes hold. */
+export function usedNodeSubnets(clusterCIDR: string, nodes: readonly Node[]): string[] {
+  const cluster = parsePrefix(clusterCIDR);
+  if (cluster === undefined) return [];
+  const used: string[] = [];
+  for (const n of nodes) {
+    for (const cidr of n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])) {
+      const p = parsePrefix(cidr);
+      if (p !== undefined && p.length >= cluster.length && contains(cluster, networkOf(p))) used.push(formatPrefix(networkOf(p), p.length));
+    }
+  }
+  return used;
+}
+
+/** The first subnet of this size in clusterCIDR overlapping none of `used`; undefined when full. */
+export function firstFreeSubnet(clusterCIDR: string, used: readonly string[], maskSize = NODE_CIDR_MASK_SIZE): string | undefined {
+  const cluster = parsePrefix(clusterCIDR);
+  if (cluster === undefined) throw new Error(`clusterCIDR ${JSON.stringify(clusterCIDR)} is not an IPv4 CIDR`);
+  if (maskSize < cluster.length) throw new Error(`clusterCIDR ${clusterCIDR} is smaller than one /${maskSize} node subnet`);
+  const taken = used.map(parsePrefix).filter((p) => p !== undefined);
+  const size = 2 ** (32 - maskSize);
+  const start = networkOf(cluster);
+  const count = 2 ** (maskSize - cluster.length);
+  for (let i = 0; i < count; i++) {
+    const candidate = { ip: start + i * size, length: maskSize };
+    // two prefixes overlap when the shorter one contains the other's network address
+    const overlaps = taken.some((t) => (t.length <= maskSize ? contains(t, candidate.ip) : contains(candidate, networkOf(t))));
+    if (!overlaps) return formatPrefix(candidate.ip, maskSize);
+  }
+  return undefined;
+}
+
+export interface RunningController {
+  stop(): Promise<void>;
+}
+
+export async function startNodeIpamController(
+  client: Client,
+  config: ClusterConfig,
+  log: (message: string) => void = (m) => console.error(`node-ipam: ${m}`),
+): Promise<RunningController> {
+  const informer = new Informer<Node>(client, NODES);
+  // Subnets handed out whose Node update the cache has not shown yet (name → cidr).
+  const pending = new Map<string, string>();
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const allocateAll = async (): Promise<void> => {
+    const nodes = informer.list();
+    for (const [name, cidr] of pending) {
+      const node = informer.get(undefined, name);
+      if (node === undefined || node.spec?.podCIDR === cidr) pending.delete(name);
+    }
+    const used = [...usedNodeSubnets(config.clusterCIDR, nodes), ...pending.values()];
+    for (const node of nodes) {
+      const name = node.metadata.name as string;
+      if (node.spec?.podCIDR || pending.has(name) || node.metadata.deletionTimestamp) continue;
+      const cidr = firstFreeSubnet(config.clusterCIDR, used);
+      if (cidr === undefined) {
+        log(`node "${name}": CIDRNotAvailable: no remaining CIDRs left to allocate in ${config.clusterCIDR}`);
+        continue;
+      }
+      await client.patch(NODES, undefined, name, { spec: { podCIDR: cidr, podCIDRs: [cidr] } });
+      pending.set(name, cidr);
+      used.push(cidr);
+      log(`node "${name}": allocated podCIDR ${cidr}`);
+    }
+  };
+
+  const trigger = (): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await allocateAll();
+        } catch (e) {
+          log(`allocation failed, retrying in ${RETRY_MS} ms: ${(e as Error).message}`);
+          clearTimeout(retryTimer);
+          retryTimer = setTimeout(trigger, RETRY_MS);
+        }
+      } while (again && !stopped);
+      running = undefined;
+    })();
+  };
+
+  informer.addHandler({ onAdd: trigger, onUpdate: trigger, onDelete: trigger });
+  await informer.start();
+  trigger();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(retryTimer);
+      informer.stop();
+      await running;
+    },
+  };
+}
