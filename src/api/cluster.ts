@@ -81,3 +81,11 @@ export function saveClusterConfig(config: ClusterConfig): void {
   fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
   fs.renameSync(`${file}.tmp`, file);
 }
+
+/** The first host address of the underlay CIDR: the underlay bridge's address in the root namespace. */
+export function underlayGatewayIP(config: ClusterConfig): string {
+  const [base] = config.underlayCIDR.split('/');
+  const octets = base.split('.').map(Number);
+  octets[3] += 1;
+  return octets.join('.');
+}

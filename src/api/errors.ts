@@ -27,8 +27,17 @@ export interface FieldError {
   detail?: string;
 }
 
+/** A value shown verbatim in messages: Go's %#v of a map or struct (`map[string]string{"app":"x"}`). */
+export class GoSyntax {
+  constructor(readonly text: string) {}
+  toJSON(): string {
+    return this.text;
+  }
+}
+
 /** Go's %#v-like rendering used in field error messages: strings quoted, numbers bare. */
 function renderValue(v: unknown): string {
+  if (v instanceof GoSyntax) return v.text;
   if (typeof v === 'string') return JSON.stringify(v);
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) {
@@ -42,7 +51,7 @@ function renderValue(v: unknown): string {
 /** The body of a field error without its field path: `Invalid value: 0: must be ...`. */
 export function fieldErrorBody(e: FieldError): string {
   const t = FIELD_ERROR_TYPES[e.type];
-  const showValue = e.type !== 'Required' && e.type !== 'Forbidden' && e.type !== 'TooLong' && e.type !== 'TooMany' && 'value' in e;
+  const showValue = e.type !== 'Required' && e.type !== 'Forbidden' && e.type !== 'TooLong' && 'value' in e;
   let s = t.text;
   if (showValue) s += `: ${renderValue(e.value)}`;
   if (e.detail) s += `: ${e.detail}`;

@@ -3,7 +3,7 @@
 // stopped together.
 
 import type { Client } from '../api/client.js';
-import type { ClusterConfig } from '../api/cluster.js';
+import { underlayGatewayIP, type ClusterConfig } from '../api/cluster.js';
 import type { Controller } from './controller.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointSliceController } from './endpointslice.js';
@@ -17,7 +17,7 @@ import { Scheduler } from './scheduler.js';
 export interface ControllerManagerOptions {
   /** Full resync period of every controller (default 30 s). */
   resyncMs?: number;
-  /** The API server address the `kubernetes` Service's EndpointSlice points at (default 127.0.0.1). */
+  /** The API server address the `kubernetes` Service's EndpointSlice points at (default: the underlay bridge address, where the node network reaches the host). */
   apiServerAddress?: string;
 }
 
@@ -25,7 +25,7 @@ export interface RunningControllers {
   stop(): Promise<void>;
 }
 
-export async function startControllers(client: Client, _config: ClusterConfig, opts: ControllerManagerOptions = {}): Promise<RunningControllers> {
+export async function startControllers(client: Client, config: ClusterConfig, opts: ControllerManagerOptions = {}): Promise<RunningControllers> {
   const informers = new SharedInformers(client);
   const loopOpts = { resyncMs: opts.resyncMs };
   const controllers: Controller[] = [
@@ -35,7 +35,7 @@ export async function startControllers(client: Client, _config: ClusterConfig, o
     new EndpointSliceController(client, informers, loopOpts),
     new NamespaceController(client, informers, loopOpts),
     new GarbageCollector(client, informers, loopOpts),
-    new KubernetesEndpointsReconciler(client, informers, opts.apiServerAddress ?? '127.0.0.1', loopOpts),
+    new KubernetesEndpointsReconciler(client, informers, opts.apiServerAddress ?? underlayGatewayIP(config), loopOpts),
   ];
   await informers.start();
   for (const c of controllers) c.start();

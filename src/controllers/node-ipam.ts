@@ -8,12 +8,12 @@ import type { Client } from '../api/client.js';
 import { Informer } from '../api/informer.js';
 import { RESOURCES, type ResourceType } from '../api/resources.js';
 import type { Node } from '../api/types.js';
+import { ControllerLoop } from './controller.js';
 import { contains, formatPrefix, networkOf, parsePrefix } from '../cni/plugin/ipv4.js';
 
 const NODES = RESOURCES.find((r) => r.kind === 'Node') as ResourceType;
 /** kube-controller-manager's --node-cidr-mask-size default for IPv4. */
 export const NODE_CIDR_MASK_SIZE = 24;
-const RETRY_MS = 1_000;
 
 /** The node subnets inside clusterCIDR that these Nodes hold. */
 export function usedNodeSubnets(clusterCIDR: string, nodes: readonly Node[]): string[] {
@@ -59,63 +59,38 @@ export async function startNodeIpamController(
   const informer = new Informer<Node>(client, NODES);
   // Subnets handed out whose Node update the cache has not shown yet (name → cidr).
   const pending = new Map<string, string>();
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let retryTimer: NodeJS.Timeout | undefined;
 
-  const allocateAll = async (): Promise<void> => {
-    const nodes = informer.list();
-    for (const [name, cidr] of pending) {
-      const node = informer.get(undefined, name);
-      if (node === undefined || node.spec?.podCIDR === cidr) pending.delete(name);
+  const allocate = async (name: string): Promise<void> => {
+    for (const [n, cidr] of pending) {
+      const seen = informer.get(undefined, n);
+      if (seen === undefined || seen.spec?.podCIDR === cidr) pending.delete(n);
     }
-    const used = [...usedNodeSubnets(config.clusterCIDR, nodes), ...pending.values()];
-    for (const node of nodes) {
-      const name = node.metadata.name as string;
-      if (node.spec?.podCIDR || pending.has(name) || node.metadata.deletionTimestamp) continue;
-      const cidr = firstFreeSubnet(config.clusterCIDR, used);
-      if (cidr === undefined) {
-        log(`node "${name}": CIDRNotAvailable: no remaining CIDRs left to allocate in ${config.clusterCIDR}`);
-        continue;
-      }
-      await client.patch(NODES, undefined, name, { spec: { podCIDR: cidr, podCIDRs: [cidr] } });
-      pending.set(name, cidr);
-      used.push(cidr);
-      log(`node "${name}": allocated podCIDR ${cidr}`);
-    }
+    const node = informer.get(undefined, name);
+    if (node === undefined || node.spec?.podCIDR || pending.has(name) || node.metadata.deletionTimestamp) return;
+    const used = [...usedNodeSubnets(config.clusterCIDR, informer.list()), ...pending.values()];
+    const cidr = firstFreeSubnet(config.clusterCIDR, used);
+    if (cidr === undefined) throw new Error(`CIDRNotAvailable: no remaining CIDRs left to allocate in ${config.clusterCIDR}`);
+    await client.patch(NODES, undefined, name, { spec: { podCIDR: cidr, podCIDRs: [cidr] } });
+    pending.set(name, cidr);
+    log(`node "${name}": allocated podCIDR ${cidr}`);
   };
 
-  const trigger = (): void => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          await allocateAll();
-        } catch (e) {
-          log(`allocation failed, retrying in ${RETRY_MS} ms: ${(e as Error).message}`);
-          clearTimeout(retryTimer);
-          retryTimer = setTimeout(trigger, RETRY_MS);
-        }
-      } while (again && !stopped);
-      running = undefined;
-    })();
-  };
-
-  informer.addHandler({ onAdd: trigger, onUpdate: trigger, onDelete: trigger });
+  // One worker: allocations never race each other. Keys in list order, so on a fresh start nodes
+  // get their subnets in name order (control-plane first).
+  const loop = new ControllerLoop({
+    name: 'node-ipam',
+    reconcile: allocate,
+    listKeys: () => informer.list().map((n) => n.metadata.name as string),
+    onError: (_name, key, err) => log(`node "${key}": ${err instanceof Error ? err.message : String(err)}`),
+  });
+  const enqueue = (n: Node) => loop.enqueue(n.metadata.name as string);
+  informer.addHandler({ onAdd: enqueue, onUpdate: (_old, n) => enqueue(n), onDelete: enqueue });
   await informer.start();
-  trigger();
+  loop.start();
   return {
     async stop() {
-      stopped = true;
-      clearTimeout(retryTimer);
+      await loop.stop();
       informer.stop();
-      await running;
     },
   };
 }

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultClusterConfig } from '../../src/api/cluster.js';
+import { defaultClusterConfig, underlayGatewayIP } from '../../src/api/cluster.js';
 import { HttpClient } from '../../src/api/http-client.js';
 import { startApiServer, type RunningApiServer } from '../../src/api/server/apiserver.js';
 import type { Deployment, EndpointSlice, Node, Pod, ReplicaSet } from '../../src/api/types.js';
@@ -112,7 +112,7 @@ afterAll(async () => {
 describe('controllers against a real API server', () => {
   it('keeps the kubernetes EndpointSlice', async () => {
     const slice = await until('kubernetes slice', () => client.get<EndpointSlice>(ENDPOINT_SLICES, 'default', 'kubernetes').catch(() => undefined));
-    expect(slice.endpoints[0].addresses).toEqual(['127.0.0.1']);
+    expect(slice.endpoints[0].addresses).toEqual([underlayGatewayIP(config)]);
     expect(slice.ports).toEqual([{ name: 'https', port: 6443, protocol: 'TCP' }]);
   });
 

@@ -1,0 +1,5 @@
+// kemu label TYPE NAME KEY=VALUE... KEY-... [--overwrite] [-l SEL | --all]
+
+import { metadataCommand } from '../metadata-edit.js';
+
+export const labelCommand = metadataCommand('label');
