@@ -1,0 +1,126 @@
+// The underlay: one Linux bridge in the root namespace (the "switch" between nodes) and one network
+// namespace per node, plugged into the bridge with a veth pair whose node end is that node's eth0.
+// This is the only thing kemu changes in the root namespace: the bridge, its address (and the
+// connected route that address brings) and the veth ends on it. Node namespaces get no default
+// route, so a packet for an address kemu does not own dies inside kemu's namespaces.
+//
+// Creation is idempotent (re-running `up` converges) and write-ahead recorded in the ledger.
+
+import fs from 'node:fs';
+import type { ClusterConfig } from '../../api/cluster.js';
+import { ipBatch, showAddrs, type BatchLine } from '../../sys/iproute.js';
+import { createNetns, netnsExists } from '../../sys/netns.js';
+import { writeSysctls, type SysctlSetting } from '../../sys/sysctl.js';
+import { formatIPv4, networkOf, parsePrefix } from '../plugin/ipv4.js';
+import { recordResource } from './ledger.js';
+import { NODE_UPLINK, nodeNetnsName, nodeVethName, underlayBridgeName } from './names.js';
+
+export interface NodeUnderlay {
+  node: string;
+  netns: string;
+  /** The root-namespace end of the node's veth, enslaved to the bridge. */
+  veth: string;
+  /** The node's eth0 address, e.g. 172.18.0.2. */
+  ip: string;
+}
+
+export interface UnderlayPlan {
+  bridge: string;
+  /** The bridge's address, the first host of the underlay CIDR. */
+  gateway: string;
+  prefixLength: number;
+  nodes: NodeUnderlay[];
+}
+
+/** Which names and addresses a cluster with these nodes uses (pure). */
+export function planUnderlay(config: ClusterConfig, nodes: readonly string[]): UnderlayPlan {
+  const prefix = parsePrefix(config.underlayCIDR);
+  if (prefix === undefined) throw new Error(`cluster ${config.name}: underlayCIDR ${JSON.stringify(config.underlayCIDR)} is not an IPv4 CIDR`);
+  const network = networkOf(prefix);
+  // network address, bridge, nodes..., broadcast
+  const capacity = 2 ** (32 - prefix.length) - 3;
+  if (nodes.length > capacity) {
+    throw new Error(`cluster ${config.name}: underlayCIDR ${config.underlayCIDR} has room for ${Math.max(capacity, 0)} nodes, not ${nodes.length}`);
+  }
+  return {
+    bridge: underlayBridgeName(config.name),
+    gateway: formatIPv4(network + 1),
+    prefixLength: prefix.length,
+    nodes: nodes.map((node, i) => ({
+      node,
+      netns: nodeNetnsName(node),
+      veth: nodeVethName(config.name, node),
+      ip: formatIPv4(network + 2 + i),
+    })),
+  };
+}
+
+/** Per-node kernel settings (new namespaces start from kernel defaults, not the host's values). */
+export const NODE_SYSCTLS: readonly SysctlSetting[] = [
+  { key: 'net.ipv4.ip_forward', value: 1 },
+  // Overlay traffic is asymmetric by nature (flannel.1's .0 source, pod replies): no strict rp_filter.
+  { key: 'net.ipv4.conf.all.rp_filter', value: 0 },
+  { key: 'net.ipv4.conf.default.rp_filter', value: 0 },
+  // Pod-to-pod traffic on one bridge must cross iptables for Service DNAT; needs br_netfilter.
+  { key: 'net.bridge.bridge-nf-call-iptables', value: 1, optional: true },
+  { key: 'net.bridge.bridge-nf-call-ip6tables', value: 1, optional: true },
+];
+
+/** True when the link exists and holds this address (the kernel refuses to add it twice). */
+async function hasAddress(ns: string | undefined, ifname: string, cidr: string): Promise<boolean> {
+  const link = (await showAddrs(ns)).find((l) => l.ifname === ifname);
+  return link?.addr_info.some((a) => `${a.local}/${a.prefixlen}` === cidr) ?? false;
+}
+
+function addAddress(has: boolean, cidr: string, dev: string): BatchLine[] {
+  return has ? [] : [{ args: ['addr', 'add', cidr, 'dev', dev] }];
+}
+
+function rootLines(plan: UnderlayPlan, bridgeHasAddress: boolean): BatchLine[] {
+  const lines: BatchLine[] = [
+    { args: ['link', 'add', plan.bridge, 'type', 'bridge'], tolerate: 'exists' },
+    ...addAddress(bridgeHasAddress, `${plan.gateway}/${plan.prefixLength}`, plan.bridge),
+    { args: ['link', 'set', plan.bridge, 'up'] },
+  ];
+  for (const n of plan.nodes) {
+    // The peer is created straight inside the node namespace: an `eth0` never exists in the root one.
+    lines.push({ args: ['link', 'add', n.veth, 'type', 'veth', 'peer', 'name', NODE_UPLINK, 'netns', n.netns], tolerate: 'exists' });
+    lines.push({ args: ['link', 'set', n.veth, 'master', plan.bridge, 'up'] });
+  }
+  return lines;
+}
+
+function nodeLines(plan: UnderlayPlan, n: NodeUnderlay, hasAddr: boolean): BatchLine[] {
+  return [
+    { args: ['link', 'set', 'lo', 'up'] },
+    ...addAddress(hasAddr, `${n.ip}/${plan.prefixLength}`, NODE_UPLINK),
+    { args: ['link', 'set', NODE_UPLINK, 'up'] },
+  ];
+}
+
+export interface UnderlayResult extends UnderlayPlan {
+  /** Things that work but less than fully (e.g. br_netfilter not loaded). */
+  warnings: string[];
+}
+
+/** Build (or complete) the bridge and the node namespaces; safe to run again on a half-built cluster. */
+export async function createUnderlay(config: ClusterConfig, nodes: readonly string[], stateDir: string): Promise<UnderlayResult> {
+  const plan = planUnderlay(config, nodes);
+  recordResource(stateDir, { kind: 'link', name: plan.bridge });
+  for (const n of plan.nodes) {
+    recordResource(stateDir, { kind: 'netns', name: n.netns });
+    recordResource(stateDir, { kind: 'link', name: n.veth });
+    if (!netnsExists(n.netns)) await createNetns(n.netns);
+  }
+  const gateway = `${plan.gateway}/${plan.prefixLength}`;
+  await ipBatch(undefined, rootLines(plan, await hasAddress(undefined, plan.bridge, gateway)));
+  const warnings: string[] = [];
+  for (const n of plan.nodes) {
+    await ipBatch(n.netns, nodeLines(plan, n, await hasAddress(n.netns, NODE_UPLINK, `${n.ip}/${plan.prefixLength}`)));
+    await writeSysctls(n.netns, NODE_SYSCTLS);
+  }
+  if (!fs.existsSync('/proc/sys/net/bridge')) {
+    warnings.push('br_netfilter is not loaded: traffic between Pods on one node will bypass iptables (Service DNAT); run `modprobe br_netfilter`');
+  }
+  return { ...plan, warnings };
+}
