@@ -1,0 +1,154 @@
+// The iptables proxier's sync loop body (upstream: Proxier.syncProxyRules). It applies the pending
+// Service / EndpointSlice changes, asks the pure builder for the restore text, and hands it to the
+// backend in one transaction. A partial sync rewrites only the chains of changed Services; the
+// first sync, every sync after a failure and one sync an hour are full.
+
+import { EndpointsChangeTracker, ServiceChangeTracker } from '../change-tracker.js';
+import type { EndpointInfo } from '../endpoints.js';
+import type { NamespacedName, ServicePortInfo } from '../service-port.js';
+import type { EndpointSlice, Service } from '../../api/types.js';
+import type { IptablesBackend } from './backend.js';
+import { LARGE_CLUSTER_ENDPOINTS_THRESHOLD, baseChainJumps, buildRestore, totalEndpointCount } from './builder.js';
+import { resolveConfig, type IptablesProxierConfig, type ResolvedIptablesConfig } from './config.js';
+
+/** Upstream proxyutil.FullSyncPeriod. */
+export const FULL_SYNC_PERIOD_MS = 60 * 60 * 1000;
+
+/** Metric values under their upstream names (without the kubeproxy_ prefix). */
+export interface IptablesProxierMetrics {
+  sync_proxy_rules_iptables_last: { filter: number; nat: number };
+  sync_proxy_rules_iptables_total: { filter: number; nat: number };
+  sync_proxy_rules_iptables_restore_failures_total: number;
+  sync_proxy_rules_iptables_partial_restore_failures_total: number;
+  sync_proxy_rules_no_local_endpoints_total: { internal: number; external: number };
+  sync_proxy_rules_service_changes_total: number;
+  sync_proxy_rules_endpoint_changes_total: number;
+  sync_proxy_rules_last_timestamp_seconds: number;
+}
+
+export interface SyncResult {
+  ok: boolean;
+  fullSync: boolean;
+  /** The restore text this sync produced (also when applying it failed). */
+  restore: string;
+  error?: Error;
+}
+
+export class IptablesProxier {
+  private readonly cfg: ResolvedIptablesConfig;
+  private readonly services: ServiceChangeTracker;
+  private readonly endpoints: EndpointsChangeTracker;
+  private serviceMap = new Map<string, ServicePortInfo>();
+  private endpointsMap = new Map<string, EndpointInfo[]>();
+  private needFullSync = true;
+  private lastFullSync = Number.NEGATIVE_INFINITY;
+  private lastCleanup = Number.NEGATIVE_INFINITY;
+  private readonly counters: IptablesProxierMetrics = {
+    sync_proxy_rules_iptables_last: { filter: 0, nat: 0 },
+    sync_proxy_rules_iptables_total: { filter: 0, nat: 0 },
+    sync_proxy_rules_iptables_restore_failures_total: 0,
+    sync_proxy_rules_iptables_partial_restore_failures_total: 0,
+    sync_proxy_rules_no_local_endpoints_total: { internal: 0, external: 0 },
+    sync_proxy_rules_service_changes_total: 0,
+    sync_proxy_rules_endpoint_changes_total: 0,
+    sync_proxy_rules_last_timestamp_seconds: 0,
+  };
+
+  constructor(
+    private readonly config: IptablesProxierConfig,
+    private readonly backend: IptablesBackend,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.cfg = resolveConfig(config);
+    this.services = new ServiceChangeTracker(config.ipFamily);
+    this.endpoints = new EndpointsChangeTracker(config.ipFamily, config.nodeName);
+  }
+
+  onServiceAdd(svc: Service): void {
+    this.counters.sync_proxy_rules_service_changes_total++;
+    this.services.onServiceAdd(svc);
+  }
+
+  onServiceUpdate(old: Service, svc: Service): void {
+    this.counters.sync_proxy_rules_service_changes_total++;
+    this.services.onServiceUpdate(old, svc);
+  }
+
+  onServiceDelete(svc: Service): void {
+    this.counters.sync_proxy_rules_service_changes_total++;
+    this.services.onServiceDelete(svc);
+  }
+
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    this.counters.sync_proxy_rules_endpoint_changes_total++;
+    this.endpoints.onEndpointSliceAdd(slice);
+  }
+
+  onEndpointSliceUpdate(old: EndpointSlice, slice: EndpointSlice): void {
+    this.counters.sync_proxy_rules_endpoint_changes_total++;
+    this.endpoints.onEndpointSliceUpdate(old, slice);
+  }
+
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    this.counters.sync_proxy_rules_endpoint_changes_total++;
+    this.endpoints.onEndpointSliceDelete(slice);
+  }
+
+  /** Make the next sync a full one (e.g. the canary chain vanished: someone flushed the tables). */
+  forceFullSync(): void {
+    this.needFullSync = true;
+  }
+
+  metrics(): IptablesProxierMetrics {
+    return structuredClone(this.counters);
+  }
+
+  async sync(): Promise<SyncResult> {
+    const now = this.now();
+    const tryPartialSync = !this.needFullSync && now - this.lastFullSync < FULL_SYNC_PERIOD_MS;
+    const serviceUpdate = this.services.update();
+    const endpointsUpdate = this.endpoints.update();
+    this.serviceMap = serviceUpdate.map;
+    this.endpointsMap = endpointsUpdate.map;
+    const largeClusterMode = totalEndpointCount(this.serviceMap, this.endpointsMap) > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+
+    try {
+      if (!tryPartialSync) {
+        for (const jump of baseChainJumps(this.cfg)) {
+          await this.backend.ensureChain(jump.table, jump.to);
+          await this.backend.ensureRuleFirst(jump.table, jump.from, jump.args);
+        }
+      }
+    } catch (err) {
+      this.needFullSync = true;
+      return { ok: false, fullSync: !tryPartialSync, restore: '', error: err as Error };
+    }
+
+    // Listing chains is costly in huge rulesets, so large clusters clean up once per syncPeriod.
+    const cleanup = !largeClusterMode || now - this.lastCleanup > this.config.syncPeriodMs;
+    const existingNatChains = cleanup ? await this.backend.listChains('nat').catch(() => undefined) : undefined;
+    let changedServices: Set<NamespacedName> | undefined;
+    if (tryPartialSync) changedServices = new Set([...serviceUpdate.updatedServices, ...endpointsUpdate.updatedServices]);
+
+    const out = buildRestore(
+      { services: this.serviceMap, endpoints: this.endpointsMap, changedServices, existingNatChains, largeClusterMode },
+      this.cfg,
+    );
+    if (existingNatChains !== undefined) this.lastCleanup = now;
+    try {
+      await this.backend.restore(out.restore);
+    } catch (err) {
+      this.counters.sync_proxy_rules_iptables_restore_failures_total++;
+      if (tryPartialSync) this.counters.sync_proxy_rules_iptables_partial_restore_failures_total++;
+      this.needFullSync = true;
+      return { ok: false, fullSync: !tryPartialSync, restore: out.restore, error: err as Error };
+    }
+    if (!tryPartialSync) this.lastFullSync = now;
+    this.needFullSync = false;
+    this.counters.sync_proxy_rules_iptables_last = out.rulesWritten;
+    this.counters.sync_proxy_rules_iptables_total = out.rulesTotal;
+    this.counters.sync_proxy_rules_no_local_endpoints_total = out.noLocalEndpoints;
+    this.counters.sync_proxy_rules_last_timestamp_seconds = now / 1000;
+    return { ok: true, fullSync: !tryPartialSync, restore: out.restore };
+  }
+}
