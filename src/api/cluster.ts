@@ -14,8 +14,13 @@ export interface ClusterConfig {
   dnsServiceIP: string;
   clusterDomain: string;
   nodePortRange: { min: number; max: number };
-  underlayBridge: string;
+  /** The underlay between nodes; the first host is the bridge in the root namespace. */
   underlayCIDR: string;
+  /** Worker nodes besides the control-plane node. */
+  workers: number;
+  /** flannel backend; `none` leaves routing between nodes to the student. */
+  backend: 'vxlan' | 'host-gw' | 'none';
+  proxyMode: 'iptables' | 'nftables' | 'ipvs';
 }
 
 export const DEFAULT_CLUSTER_NAME = 'kemu';
@@ -29,8 +34,10 @@ export function defaultClusterConfig(name = DEFAULT_CLUSTER_NAME): ClusterConfig
     dnsServiceIP: '10.96.0.10',
     clusterDomain: 'cluster.local',
     nodePortRange: { min: 30000, max: 32767 },
-    underlayBridge: 'kemu0',
     underlayCIDR: '172.18.0.0/16',
+    workers: 2,
+    backend: 'vxlan',
+    proxyMode: 'iptables',
   };
 }
 

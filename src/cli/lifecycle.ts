@@ -1,16 +1,25 @@
-// Bringing a cluster up and down on this host. Today a cluster is its control-plane process and
-// its state directory; node namespaces, links and rules join here as the networking lands. Every
-// step is recorded in the state directory so `down` can undo it after a crash too.
+// Bringing a cluster up and down on this host: the underlay (bridge + node namespaces), the
+// control-plane process, and one node agent per node inside its namespace. Every step is recorded
+// in the state directory first, so `down` undoes it also after a crash or kill -9.
 
 import fs from 'node:fs';
-import { clusterPaths, defaultClusterConfig, saveClusterConfig, type ClusterConfig } from '../api/cluster.js';
+import path from 'node:path';
+import { clusterPaths, saveClusterConfig, type ClusterConfig } from '../api/cluster.js';
 import { HttpClient } from '../api/http-client.js';
+import { RESOURCES } from '../api/resources.js';
+import type { Node } from '../api/types.js';
+import { recordResource } from '../cni/topology/ledger.js';
+import { nodeNames } from '../cni/topology/names.js';
+import { teardownCluster } from '../cni/topology/teardown.js';
+import { createUnderlay, type NodeUnderlay } from '../cni/topology/underlay.js';
+import { netnsPath } from '../sys/netns.js';
 import { runningPid, spawnDaemon, stopProcess } from '../sys/process.js';
 import { CliError } from './errors.js';
 
 /** Cluster names become parts of namespace, link and chain names, so they follow RFC 1123 labels. */
 const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const MAX_CLUSTER_NAME = 20;
+const NODES = RESOURCES.find((r) => r.kind === 'Node')!;
 
 export function checkClusterName(name: string): void {
   if (!CLUSTER_NAME.test(name) || name.length > MAX_CLUSTER_NAME) {
@@ -26,30 +35,30 @@ export function isClusterUp(cluster: string): boolean {
 }
 
 /** The command line that re-runs this same kemu entry point (built JS, or TS under tsx in tests). */
-function selfCommand(args: string[]): { command: string; args: string[] } {
-  return { command: process.execPath, args: [...process.execArgv, process.argv[1], ...args] };
+function selfCommand(args: string[]): string[] {
+  return [process.execPath, ...process.execArgv, process.argv[1], ...args];
 }
 
-async function waitForApi(cluster: string, timeoutMs: number): Promise<void> {
-  const client = new HttpClient({ socketPath: clusterPaths(cluster).apiSocket });
+function agentPidFile(cluster: string, node: string): string {
+  return path.join(clusterPaths(cluster).dir, 'nodes', node, 'agent.pid');
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      try {
-        await client.raw('/version');
-        return;
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        if (!isClusterUp(cluster)) throw new Error('the control-plane process exited');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
     }
-  } finally {
-    client.close();
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-function logTail(file: string, lines = 20): string {
+function logTail(file: string, lines = 15): string {
   try {
     return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
@@ -57,29 +66,102 @@ function logTail(file: string, lines = 20): string {
   }
 }
 
-/** Start the control plane of a new cluster and wait until its API answers. */
-export async function up(config: ClusterConfig = defaultClusterConfig()): Promise<void> {
-  checkClusterName(config.name);
-  if (isClusterUp(config.name)) throw new CliError(`error: cluster "${config.name}" is already up (kemu down --cluster ${config.name} removes it)`);
+function checkHost(): void {
+  if (process.getuid?.() !== 0) {
+    throw new CliError('error: kemu up must run as root: it creates network namespaces, links and rules (try: sudo kemu up)');
+  }
+  if (!fs.existsSync('/run/netns') && !fs.existsSync('/run')) throw new CliError('error: /run is missing: cannot register network namespaces');
+}
+
+async function startControlPlane(config: ClusterConfig): Promise<void> {
   const paths = clusterPaths(config.name);
-  fs.mkdirSync(paths.logDir, { recursive: true });
-  saveClusterConfig(config);
-  const self = selfCommand(['control-plane', '--cluster', config.name]);
-  const logFile = `${paths.logDir}/control-plane.log`;
-  spawnDaemon({ ...self, logFile, pidFile: paths.controlPlanePid });
+  const [command, ...args] = selfCommand(['control-plane', '--cluster', config.name]);
+  const logFile = path.join(paths.logDir, 'control-plane.log');
+  const pid = spawnDaemon({ command, args, logFile, pidFile: paths.controlPlanePid });
+  recordResource(paths.dir, { kind: 'pid', name: String(pid) });
+  const client = new HttpClient({ socketPath: paths.apiSocket });
   try {
-    await waitForApi(config.name, 15_000);
-  } catch (e) {
-    await down(config.name);
-    throw new CliError(`error: the control plane of cluster "${config.name}" did not start: ${(e as Error).message}\n${logTail(logFile)}`);
+    await waitFor('the API server', 15_000, async () => {
+      if (!isClusterUp(config.name)) throw new Error(`the control-plane process exited\n${logTail(logFile)}`);
+      return client.raw('/version');
+    });
+  } finally {
+    client.close();
   }
 }
 
-/** Stop everything of the cluster and remove its state. Idempotent; works after kill -9 too. */
+function startNodeAgent(config: ClusterConfig, node: NodeUnderlay): void {
+  const paths = clusterPaths(config.name);
+  const kemu = selfCommand(['node-agent', '--cluster', config.name, '--node', node.node, '--node-ip', node.ip]);
+  // nsenter puts the agent (and so its kubelet, flannel and kube-proxy) in the node's network
+  // namespace only. Not `ip netns exec`: its private mount namespace would hide the Pod namespaces
+  // and hostname mounts the kubelet creates from the host (and from `ip netns`, `kemu exec`).
+  const pid = spawnDaemon({
+    command: 'nsenter',
+    args: [`--net=${netnsPath(node.netns)}`, '--', ...kemu],
+    logFile: path.join(paths.logDir, `${node.node}.log`),
+    pidFile: agentPidFile(config.name, node.node),
+  });
+  recordResource(paths.dir, { kind: 'pid', name: String(pid) });
+}
+
+async function waitForReadyNodes(config: ClusterConfig, names: string[], timeoutMs: number): Promise<void> {
+  const client = new HttpClient({ socketPath: clusterPaths(config.name).apiSocket });
+  try {
+    await waitFor(`nodes ${names.join(', ')} to be Ready`, timeoutMs, async () => {
+      const nodes = (await client.list<Node>(NODES)).items;
+      const ready = (n: string) =>
+        nodes.find((x) => x.metadata.name === n)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+      const networkUp = (n: string) =>
+        nodes.find((x) => x.metadata.name === n)?.status?.conditions?.some((c) => c.type === 'NetworkUnavailable' && c.status === 'False') ?? false;
+      return names.every((n) => ready(n) && networkUp(n)) ? true : undefined;
+    });
+  } finally {
+    client.close();
+  }
+}
+
+export interface UpResult {
+  nodes: NodeUnderlay[];
+  warnings: string[];
+}
+
+/** Build a new cluster and return once every node is Ready; on any failure nothing is left behind. */
+export async function up(config: ClusterConfig): Promise<UpResult> {
+  checkClusterName(config.name);
+  checkHost();
+  const paths = clusterPaths(config.name);
+  if (isClusterUp(config.name) || fs.existsSync(paths.dir)) {
+    throw new CliError(
+      isClusterUp(config.name)
+        ? `error: cluster "${config.name}" is already up (kemu down --cluster ${config.name} removes it)`
+        : `error: cluster "${config.name}" has state in ${paths.dir} from an earlier run: remove it with kemu down --cluster ${config.name}`,
+    );
+  }
+  fs.mkdirSync(paths.logDir, { recursive: true });
+  try {
+    saveClusterConfig(config);
+    const names = nodeNames(config.name, config.workers);
+    const underlay = await createUnderlay(config, names, paths.dir);
+    await startControlPlane(config);
+    for (const node of underlay.nodes) startNodeAgent(config, node);
+    await waitForReadyNodes(config, names, 60_000);
+    return { nodes: underlay.nodes, warnings: underlay.warnings };
+  } catch (e) {
+    await down(config.name);
+    const message = e instanceof CliError ? e.message : `error: cluster "${config.name}" did not come up: ${(e as Error).message}`;
+    throw new CliError(`${message}\n(everything it had created was removed)`);
+  }
+}
+
+/** Stop everything of the cluster and remove it from the host. Idempotent; works after kill -9 too. */
 export async function down(cluster: string): Promise<void> {
   checkClusterName(cluster);
   const paths = clusterPaths(cluster);
-  const pid = runningPid(paths.controlPlanePid);
-  if (pid !== undefined) await stopProcess(pid);
+  const agents = fs.existsSync(path.join(paths.dir, 'nodes')) ? fs.readdirSync(path.join(paths.dir, 'nodes')) : [];
+  const pids = [...agents.map((n) => runningPid(agentPidFile(cluster, n))), runningPid(paths.controlPlanePid)];
+  // Agents first (they delete nothing on the way out), then the control plane.
+  for (const pid of pids) if (pid !== undefined) await stopProcess(pid, 3000);
+  await teardownCluster(cluster, paths.dir);
   fs.rmSync(paths.dir, { recursive: true, force: true });
 }

@@ -13,6 +13,7 @@ import { KubernetesEndpointsReconciler } from './kubernetes-endpoints.js';
 import { NamespaceController } from './namespace.js';
 import { ReplicaSetController } from './replicaset.js';
 import { Scheduler } from './scheduler.js';
+import { startNodeIpamController } from './node-ipam.js';
 
 export interface ControllerManagerOptions {
   /** Full resync period of every controller (default 30 s). */
@@ -39,8 +40,11 @@ export async function startControllers(client: Client, config: ClusterConfig, op
   ];
   await informers.start();
   for (const c of controllers) c.start();
+  // Subnet leases: each Node's podCIDR (kube-controller-manager's node IPAM, --allocate-node-cidrs).
+  const nodeIpam = await startNodeIpamController(client, config);
   return {
     async stop() {
+      await nodeIpam.stop();
       await Promise.all(controllers.map((c) => c.stop()));
       informers.stop();
     },

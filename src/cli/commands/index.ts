@@ -4,10 +4,11 @@
 import type { Command } from '../context.js';
 import { apiResourcesCommand } from './api-resources.js';
 import { annotateCommand } from './annotate.js';
-import { controlPlaneCommand, demoCommand, downCommand, statusCommand, upCommand } from './lifecycle.js';
+import { controlPlaneCommand, demoCommand, downCommand, nodeAgentCommand, statusCommand, upCommand } from './lifecycle.js';
 import { labelCommand } from './label.js';
 import { applyCommand } from './apply.js';
 import { createCommand } from './create.js';
+import { execCommand } from './exec.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
 import { getCommand } from './get.js';
@@ -29,6 +30,7 @@ export const COMMANDS: Command[] = [
   scaleCommand,
   waitCommand,
   logsCommand,
+  execCommand,
   apiResourcesCommand,
   versionCommand,
   upCommand,
@@ -36,4 +38,5 @@ export const COMMANDS: Command[] = [
   statusCommand,
   demoCommand,
   controlPlaneCommand,
+  nodeAgentCommand,
 ];

@@ -1,40 +1,78 @@
-// The lab verbs that manage a cluster on this host: up, down, status, demo, and the hidden
-// control-plane verb that `up` runs as a detached process.
+// The lab verbs that manage a cluster on this host — up, down, status, demo — and the two hidden
+// verbs `up` runs as detached processes: control-plane and node-agent.
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultClusterConfig } from '../../api/cluster.js';
+import { defaultClusterConfig, type ClusterConfig } from '../../api/cluster.js';
 import { RESOURCES } from '../../api/resources.js';
 import type { Node } from '../../api/types.js';
+import type { Args } from '../args.js';
+import { parseArgs } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
 import { runControlPlane } from '../control-plane.js';
+import { CliError } from '../errors.js';
 import { down, isClusterUp, up } from '../lifecycle.js';
+import { runNodeAgent } from '../node-agent.js';
 import { applyCommand } from './apply.js';
-import { parseArgs } from '../args.js';
 
-const nodes = RESOURCES.find((r) => r.kind === 'Node')!;
+const NODES = RESOURCES.find((r) => r.kind === 'Node')!;
 const DEMO_MANIFEST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../labs/demo/demo.yaml');
 
-function nextSteps(cluster: string): string {
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new CliError(`error: invalid argument "${value}" for "--${flag}" flag: must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+/** The cluster config `up` builds from its flags. */
+function configFromFlags(cluster: string, args: Args): ClusterConfig {
+  const config = defaultClusterConfig(cluster);
+  const workers = args.int('nodes');
+  if (workers !== undefined && (workers < 0 || workers > 20)) throw new CliError('error: --nodes must be between 0 and 20 (worker nodes besides the control plane)');
+  return {
+    ...config,
+    workers: workers ?? config.workers,
+    backend: oneOf('backend', args.string('backend'), ['vxlan', 'host-gw', 'none'], config.backend),
+    proxyMode: oneOf('proxy-mode', args.string('proxy-mode'), ['iptables', 'nftables', 'ipvs'], config.proxyMode),
+    underlayCIDR: args.string('underlay-cidr') ?? config.underlayCIDR,
+  };
+}
+
+function nextSteps(cluster: string, nodes: { node: string; ip: string }[]): string {
   const c = cluster === 'kemu' ? '' : ` --cluster ${cluster}`;
   return [
-    `Cluster "${cluster}" is up. Try:`,
-    `  kemu${c} get nodes`,
-    `  kemu${c} get all -A`,
+    `Cluster "${cluster}" is up: ${nodes.map((n) => `${n.node} (${n.ip})`).join(', ')}.`,
+    'Try:',
+    `  kemu${c} get nodes -o wide`,
     `  kemu${c} apply -f labs/demo/demo.yaml`,
-    `  kemu${c} get deploy,rs,pods,svc,endpointslices`,
+    `  kemu${c} get pods -o wide`,
+    `  ip netns exec ${nodes[0]?.node ?? `${cluster}-control-plane`} ip route      # a node's routes (flannel.1 to the others)`,
     `  kemu${c} down`,
     '',
   ].join('\n');
 }
 
+const UP_FLAGS = {
+  nodes: { kind: 'string' },
+  backend: { kind: 'string' },
+  'proxy-mode': { kind: 'string' },
+  'underlay-cidr': { kind: 'string' },
+} as const;
+
+async function bringUp(args: Args, ctx: CommandContext): Promise<void> {
+  const result = await up(configFromFlags(ctx.cluster, args));
+  for (const w of result.warnings) ctx.err(`warning: ${w}\n`);
+  ctx.out(nextSteps(ctx.cluster, result.nodes));
+}
+
 export const upCommand: Command = {
   name: 'up',
-  summary: 'Create a cluster on this host and start it',
-  flags: {},
-  async run(_args, ctx) {
-    await up(defaultClusterConfig(ctx.cluster));
-    ctx.out(nextSteps(ctx.cluster));
+  summary: 'Create a cluster on this host: nodes in network namespaces, overlay, control plane',
+  flags: UP_FLAGS,
+  async run(args, ctx) {
+    await bringUp(args, ctx);
     return 0;
   },
 };
@@ -46,7 +84,7 @@ export const downCommand: Command = {
   async run(_args, ctx) {
     const wasUp = isClusterUp(ctx.cluster);
     await down(ctx.cluster);
-    ctx.out(wasUp ? `Cluster "${ctx.cluster}" removed.\n` : `Cluster "${ctx.cluster}" was not running; its leftovers are removed.\n`);
+    ctx.out(wasUp ? `Cluster "${ctx.cluster}" removed.\n` : `Cluster "${ctx.cluster}" was not running; its leftovers (if any) are removed.\n`);
     return 0;
   },
 };
@@ -58,18 +96,20 @@ async function printStatus(ctx: CommandContext): Promise<number> {
   }
   const version = (await ctx.rawGet('/version')) as { gitVersion?: string };
   ctx.out(`Cluster "${ctx.cluster}": control plane running (API ${version.gitVersion ?? 'unknown'})\n`);
-  const list = await ctx.client().list<Node>(nodes);
+  const list = await ctx.client().list<Node>(NODES);
   if (list.items.length === 0) ctx.out('Nodes: none registered yet\n');
   for (const n of list.items) {
-    const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    ctx.out(`Node ${n.metadata.name}: ${ready ? 'Ready' : 'NotReady'}\n`);
+    const cond = (type: string) => n.status?.conditions?.find((c) => c.type === type);
+    const ready = cond('Ready')?.status === 'True' ? 'Ready' : 'NotReady';
+    const network = cond('NetworkUnavailable')?.status === 'False' ? `network up (${cond('NetworkUnavailable')?.reason ?? ''})` : 'network not ready';
+    ctx.out(`Node ${n.metadata.name}: kubelet ${ready}, ${network}, podCIDR ${n.spec?.podCIDR ?? '<none>'}\n`);
   }
   return 0;
 }
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'Show whether a cluster runs, its components and their health',
+  summary: 'Show whether a cluster runs, its nodes and components and their health',
   flags: {},
   run: (_args, ctx) => printStatus(ctx),
 };
@@ -77,13 +117,11 @@ export const statusCommand: Command = {
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'Bring up the default lab cluster (if needed) with the demo objects',
-  flags: {},
-  async run(_args, ctx) {
-    if (!isClusterUp(ctx.cluster)) await up(defaultClusterConfig(ctx.cluster));
-    const code = await applyCommand.run(parseArgs(['-f', DEMO_MANIFEST], applyCommand.flags ?? {}), ctx);
-    if (code !== 0) return code;
-    ctx.out(nextSteps(ctx.cluster));
-    return 0;
+  flags: UP_FLAGS,
+  async run(args, ctx) {
+    if (!isClusterUp(ctx.cluster)) await bringUp(args, ctx);
+    else ctx.out(`Cluster "${ctx.cluster}" is already up.\n`);
+    return applyCommand.run(parseArgs(['-f', DEMO_MANIFEST], applyCommand.flags ?? {}), ctx);
   },
 };
 
@@ -93,6 +131,19 @@ export const controlPlaneCommand: Command = {
   flags: {},
   async run(_args, ctx) {
     await runControlPlane(ctx.cluster, ctx.signal);
+    return 0;
+  },
+};
+
+export const nodeAgentCommand: Command = {
+  name: 'node-agent',
+  summary: "(internal) run a node's kubelet, flannel and kube-proxy in the foreground, inside its namespace",
+  flags: { node: { kind: 'string' }, 'node-ip': { kind: 'string' } },
+  async run(args, ctx) {
+    const node = args.string('node');
+    const ip = args.string('node-ip');
+    if (!node || !ip) throw new CliError('error: node-agent needs --node NAME and --node-ip IP');
+    await runNodeAgent(ctx.cluster, node, ip, ctx.signal);
     return 0;
   },
 };

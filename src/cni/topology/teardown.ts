@@ -28,10 +28,16 @@ export function isClusterNodeNetns(cluster: string, name: string): boolean {
 function isOurProcess(pid: number, cluster: string): boolean {
   try {
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes(cluster) && argv.some((a) => a.includes('kemu'));
+    return argv.includes(cluster) && argv.some((a) => a.includes('kemu') || a === 'node-agent' || a === 'control-plane');
   } catch {
     return false;
   }
+}
+
+async function killProcessesIn(netns: string): Promise<void> {
+  const { stdout } = await exec('ip', ['netns', 'pids', netns], { allowFailure: true });
+  const pids = stdout.split(/\s+/).filter(Boolean).map(Number).filter((p) => Number.isInteger(p) && p > 0 && p !== process.pid);
+  await Promise.all(pids.map((pid) => stopProcess(pid, 2000)));
 }
 
 async function unmount(target: string): Promise<void> {
@@ -60,7 +66,11 @@ export async function teardownCluster(cluster: string, stateDir: string): Promis
   for (const name of listNetns()) if (isClusterNodeNetns(cluster, name)) namespaces.add(name);
   for (const name of namespaces) {
     if (!netnsExists(name)) continue;
+    // Whatever still runs inside a namespace of ours (Pod containers, agents) is ours: `ip netns pids`.
+    await killProcessesIn(name);
     await deleteNetns(name); // takes its links with it, and so the root ends of its veths
+    // resolv.conf and hosts that `ip netns exec` binds over /etc for this namespace (Pods).
+    fs.rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
     removed.push({ kind: 'netns', name });
   }
 
