@@ -160,8 +160,8 @@ export async function down(cluster: string): Promise<void> {
   const paths = clusterPaths(cluster);
   const agents = fs.existsSync(path.join(paths.dir, 'nodes')) ? fs.readdirSync(path.join(paths.dir, 'nodes')) : [];
   const pids = [...agents.map((n) => runningPid(agentPidFile(cluster, n))), runningPid(paths.controlPlanePid)];
-  // Agents first (they delete nothing on the way out), then the control plane.
-  for (const pid of pids) if (pid !== undefined) await stopProcess(pid, 3000);
+  // All at once: agents delete nothing on the way out, and the namespaces go right after.
+  await Promise.all(pids.map((pid) => (pid === undefined ? undefined : stopProcess(pid, 3000))));
   await teardownCluster(cluster, paths.dir);
   fs.rmSync(paths.dir, { recursive: true, force: true });
 }
