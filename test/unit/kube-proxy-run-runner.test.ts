@@ -1,0 +1,59 @@
+// The sync runner's timing: batching within minInterval, periodic syncs, retry after failure.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SyncRunner } from '../../src/proxy/sync-runner.js';
+
+describe('SyncRunner', () => {
+  beforeEach(() => void vi.useFakeTimers({ now: 0 }));
+  afterEach(() => void vi.useRealTimers());
+
+  function runner(results: boolean[] = []) {
+    const starts: number[] = [];
+    const r = new SyncRunner(
+      async () => {
+        starts.push(Date.now());
+        return results.shift() ?? true;
+      },
+      { minIntervalMs: 1000, maxIntervalMs: 60_000, retryIntervalMs: 5000 },
+    );
+    return { r, starts };
+  }
+
+  it('syncs at once, then batches requests within minInterval into one sync', async () => {
+    const { r, starts } = runner();
+    r.run();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(100);
+    r.run();
+    r.run();
+    r.run();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(starts).toEqual([0, 1000]);
+    await r.stop();
+  });
+
+  it('syncs every maxInterval without changes and retries a failure after retryInterval', async () => {
+    const { r, starts } = runner([false, true]);
+    r.run();
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(starts).toEqual([0, 5000]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(starts).toEqual([0, 5000, 65_000]);
+    await r.stop();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(starts).toHaveLength(3);
+  });
+});
+
+describe('startKubeProxy', () => {
+  it('refuses nftables mode with a clear error while no nftables proxier exists', async () => {
+    const { startKubeProxy } = await import('../../src/proxy/run.js');
+    const { defaultClusterConfig } = await import('../../src/api/cluster.js');
+    const client = {} as import('../../src/api/client.js').Client; // never reached
+    await expect(startKubeProxy({ client, nodeName: 'n', config: defaultClusterConfig(), mode: 'nftables' })).rejects.toThrow(
+      /nftables mode is not available yet/,
+    );
+  });
+});
