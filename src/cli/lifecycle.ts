@@ -66,6 +66,18 @@ function logTail(file: string, lines = 15): string {
   }
 }
 
+/** Proxy modes this host can run; the error names the ones that work. */
+function checkProxyMode(mode: ClusterConfig['proxyMode']): void {
+  if (mode === 'ipvs' && !fs.existsSync('/proc/net/ip_vs')) {
+    throw new CliError(
+      'error: --proxy-mode ipvs needs the ip_vs kernel module (and dummy interfaces), which this kernel does not have ' +
+        '(/proc/net/ip_vs is missing); use --proxy-mode iptables or --proxy-mode nftables',
+    );
+  }
+  if (mode === 'ipvs') throw new CliError('error: --proxy-mode ipvs is not implemented yet; use --proxy-mode iptables');
+  if (mode === 'nftables') throw new CliError('error: --proxy-mode nftables is not implemented yet; use --proxy-mode iptables');
+}
+
 function checkHost(): void {
   if (process.getuid?.() !== 0) {
     throw new CliError('error: kemu up must run as root: it creates network namespaces, links and rules (try: sudo kemu up)');
@@ -130,6 +142,7 @@ export interface UpResult {
 export async function up(config: ClusterConfig): Promise<UpResult> {
   checkClusterName(config.name);
   checkHost();
+  checkProxyMode(config.proxyMode);
   const paths = clusterPaths(config.name);
   if (isClusterUp(config.name) || fs.existsSync(paths.dir)) {
     throw new CliError(

@@ -9,6 +9,7 @@ import { clusterPaths, loadClusterConfig } from '../api/cluster.js';
 import { HttpClient } from '../api/http-client.js';
 import { startFlannel } from '../cni/flannel/flannel.js';
 import { startKubelet } from '../node/kubelet.js';
+import { startKubeProxy } from '../proxy/run.js';
 
 /** bin/ of this installation: where kemu-cni lives, as CNI_PATH. */
 const CNI_BIN_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin');
@@ -27,6 +28,8 @@ export async function runNodeAgent(cluster: string, nodeName: string, underlayIP
     // The kubelet registers the Node; flannel then waits for the podCIDR the control plane assigns.
     components.push(await startKubelet({ client, nodeName, config, stateDir: paths.dir, underlayIP, cniBinDir: CNI_BIN_DIR }));
     components.push(await startFlannel({ client, nodeName, config, backend: config.backend, stateDir: paths.dir, log: log('flannel') }));
+    if (config.proxyMode === 'ipvs') throw new Error('kube-proxy: IPVS mode is not implemented on this host');
+    components.push(await startKubeProxy({ client, nodeName, config, mode: config.proxyMode, log: log('kube-proxy') }));
     console.log(`kemu node-agent: node ${nodeName} of cluster ${cluster} running`);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();

@@ -95,6 +95,32 @@ spec:
           periodSeconds: 1
 `;
 
+const SERVICES = `apiVersion: v1
+kind: Service
+metadata:
+  name: netexec
+spec:
+  selector:
+    app: netexec
+  ports:
+  - name: http
+    port: 80
+    targetPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: netexec-np
+spec:
+  type: NodePort
+  selector:
+    app: netexec
+  ports:
+  - name: http
+    port: 80
+    targetPort: 8080
+`;
+
 let before: Record<string, string>;
 
 beforeAll(() => {
@@ -143,6 +169,37 @@ describe('kemu up / down on the real kernel', () => {
     expect(flannelTxPackets(a.node)).toBeGreaterThan(txBefore);
 
     expect((await kemuOk(['exec', a.name, '--', 'hostname'])).trim()).toBe(a.name);
+  }, 120_000);
+
+  it('serves a ClusterIP Service from every node and a NodePort from the host (kube-proxy, iptables)', async () => {
+    const file = path.join(root, 'svc.yaml');
+    fs.writeFileSync(file, SERVICES);
+    await kemuOk(['apply', '-f', file]);
+    const list = await pods('app=netexec');
+    const svc = JSON.parse(await kemuOk(['get', 'svc', 'netexec', '-o', 'json'])) as { spec: { clusterIP: string } };
+    const np = JSON.parse(await kemuOk(['get', 'svc', 'netexec-np', '-o', 'json'])) as { spec: { ports: { nodePort: number }[] } };
+    const names = new Set(list.map((p) => p.name));
+    // kube-proxy syncs at most once a second: the first request may come before the rules.
+    const url = `http://${svc.spec.clusterIP}/hostname`;
+    for (const p of list) {
+      let answer = '';
+      for (let i = 0; i < 30 && !names.has(answer); i++) {
+        answer = (await kemu(['exec', p.name, '--', 'curl', '-s', '--max-time', '2', url])).stdout.trim();
+        if (!names.has(answer)) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(names).toContain(answer);
+    }
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) seen.add((await kemuOk(['exec', list[0].name, '--', 'curl', '-s', '--max-time', '2', url])).trim());
+    expect(seen.size).toBeGreaterThan(1);
+    for (const s of seen) expect(names).toContain(s);
+    const nodeIPs = (JSON.parse(await kemuOk(['get', 'nodes', '-o', 'json'])) as { items: { status: { addresses: { type: string; address: string }[] } }[] }).items.map(
+      (n) => n.status.addresses.find((a) => a.type === 'InternalIP')!.address,
+    );
+    for (const ip of nodeIPs) {
+      const out = sh('curl', ['-s', '--max-time', '3', `http://${ip}:${np.spec.ports[0].nodePort}/hostname`]);
+      expect(names).toContain(out.trim());
+    }
   }, 120_000);
 
   it('releases a deleted Pod\'s IP', async () => {
