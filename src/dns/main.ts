@@ -1,0 +1,123 @@
+// startClusterDns: a Corefile, an object source and an address in; a running DNS server out.
+// In a cluster the objects come from Informers on the kemu API; tests hand in a static source.
+
+import { parseCorefile, type ServerBlock } from './corefile/parse.js';
+import { InformerZoneSource } from './kubernetes/informer-source.js';
+import type { ZoneSource } from './kubernetes/source.js';
+import { Metrics } from './metrics.js';
+import type { Logger, Plugin, PluginEnv, SetupContext } from './plugin.js';
+import { setupPlugins } from './plugins/registry.js';
+import type { ReloadHooks } from './plugins/reload/index.js';
+import { DnsServer, type ServerBlockChain } from './server.js';
+import type { Client } from '../api/client.js';
+
+export interface ClusterDnsOptions {
+  /** the kemu API; used unless `source` is given */
+  client?: Client;
+  source?: ZoneSource;
+  corefile: string;
+  listen: { address: string; port: number };
+  /** the IPs this server is reached at, for NS answers (default: the listen address) */
+  localIPs?: string[];
+  log?: Logger;
+  /** where the reload plugin reads the Corefile from; without it reload only parses its options */
+  readCorefile?: () => Promise<string>;
+  /** called when the server had to stop by itself (loop detected) */
+  onFatal?: (reason: string) => void;
+}
+
+export interface ClusterDns {
+  udpPort: number;
+  tcpPort: number;
+  metrics: Metrics;
+  /** plugins of every server block, in chain order (for ready and tests) */
+  plugins(): Plugin[];
+  stop(): Promise<void>;
+}
+
+const consoleLog: Logger = { info: (l) => console.log(l), error: (l) => console.error(l) };
+
+function buildChains(blocks: ServerBlock[], envOf: () => PluginEnv, log: Logger, server: () => DnsServer): { chains: ServerBlockChain[]; all: Plugin[] } {
+  const all: Plugin[] = [];
+  const chains = blocks.map((b) => {
+    const zones = b.keys.map((k) => k.zone);
+    let plugins: Plugin[] = [];
+    const ctx: SetupContext = {
+      zones,
+      log,
+      lookup: (req) => server().lookup(req),
+      plugin: (name) => plugins.find((p) => p.name === name),
+      env: envOf(),
+    };
+    plugins = setupPlugins(b.directives, ctx, () => all);
+    all.push(...plugins);
+    return { zones, plugins };
+  });
+  return { chains, all };
+}
+
+export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterDns> {
+  const log = opts.log ?? consoleLog;
+  const metrics = new Metrics();
+  let blocks = parseCorefile(opts.corefile);
+  const needsPods = (bs: ServerBlock[]): boolean => bs.some((b) => b.directives.some((d) => d.name === 'kubernetes' && d.block.some((o) => o.name === 'pods' && o.args[0] === 'verified')));
+  let informerSource: InformerZoneSource | undefined;
+  if (!opts.source && opts.client) informerSource = new InformerZoneSource(opts.client, { watchPods: needsPods(blocks) });
+  const source = opts.source ?? informerSource;
+
+  let running = opts.corefile;
+  let dns: DnsServer | undefined;
+  let current: Plugin[] = [];
+  const handle: ClusterDns = {
+    udpPort: 0,
+    tcpPort: 0,
+    metrics,
+    plugins: () => current,
+    stop: async () => {
+      await Promise.all(current.map((p) => p.stop?.()));
+      informerSource?.stop();
+      await dns?.close();
+    },
+  };
+  const reload: ReloadHooks | undefined = opts.readCorefile && {
+    read: opts.readCorefile,
+    get running() {
+      return running;
+    },
+    apply: async (text) => {
+      const next = parseCorefile(text);
+      const built = buildChains(next, envOf, log, () => dns!);
+      await Promise.all(current.map((p) => p.stop?.()));
+      current = built.all;
+      dns!.replaceBlocks(built.chains);
+      await Promise.all(current.map((p) => p.start?.()));
+      running = text;
+      blocks = next;
+    },
+  };
+  const envOf = (): PluginEnv => ({
+    ...(source ? { zoneSource: source } : {}),
+    localIPs: opts.localIPs ?? [opts.listen.address],
+    metrics,
+    fatal: (reason) => {
+      void handle.stop();
+      opts.onFatal?.(reason);
+    },
+    ...(reload ? { reload } : {}),
+  });
+
+  const built = buildChains(blocks, envOf, log, () => dns!);
+  current = built.all;
+  dns = new DnsServer(built.chains, metrics, (l) => log.error(l));
+  if (informerSource) void informerSource.start().catch((e: unknown) => log.error(`[ERROR] plugin/kubernetes: ${e instanceof Error ? e.message : String(e)}`));
+  const ports = await dns.listen(opts.listen.address, opts.listen.port);
+  handle.udpPort = ports.udpPort;
+  handle.tcpPort = ports.tcpPort;
+  try {
+    await Promise.all(current.map((p) => p.start?.()));
+  } catch (e) {
+    await handle.stop();
+    throw e;
+  }
+  return handle;
+}
