@@ -75,7 +75,6 @@ function checkProxyMode(mode: ClusterConfig['proxyMode']): void {
     );
   }
   if (mode === 'ipvs') throw new CliError('error: --proxy-mode ipvs is not implemented yet; use --proxy-mode iptables');
-  if (mode === 'nftables') throw new CliError('error: --proxy-mode nftables is not implemented yet; use --proxy-mode iptables');
 }
 
 function checkHost(): void {

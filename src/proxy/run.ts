@@ -10,13 +10,16 @@ import type { EndpointSlice, KubeObject, Node, Service } from '../api/types.js';
 import { deleteConntrack } from '../sys/conntrack.js';
 import { KernelIptablesBackend } from '../sys/iptables-backend.js';
 import type { Netns } from '../sys/netns.js';
+import { KernelNftablesBackend } from '../sys/nft-backend.js';
 import { readSysctl, writeSysctls } from '../sys/sysctl.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from './change-tracker.js';
 import { staleUdpConntrack, type ProxyState } from './conntrack-cleanup.js';
 import { healthAnswer, nodeEligible, type HealthState } from './healthz.js';
 import { masqueradeMarkForBit } from './iptables/config.js';
 import { FULL_SYNC_PERIOD_MS, IptablesProxier } from './iptables/proxier.js';
-import { iptablesMetricFamilies, renderMetrics, SyncHistograms } from './metrics.js';
+import { iptablesMetricFamilies, renderMetrics, SyncHistograms, type MetricFamily } from './metrics.js';
+import { nftablesMetricFamilies } from './nftables/metrics.js';
+import { NftablesProxier } from './nftables/proxier.js';
 import { startStatusServer, type StatusServer } from './status-server.js';
 import { SyncRunner } from './sync-runner.js';
 
@@ -59,11 +62,61 @@ async function conntrackTCPLiberal(netns: Netns | undefined): Promise<boolean> {
   }
 }
 
-export async function startKubeProxy(opts: KubeProxyOptions): Promise<RunningKubeProxy> {
+/** What the run loop needs from either mode's proxier. */
+type ModeProxier = Pick<
+  IptablesProxier,
+  'onServiceAdd' | 'onServiceUpdate' | 'onServiceDelete' | 'onEndpointSliceAdd' | 'onEndpointSliceUpdate' | 'onEndpointSliceDelete'
+> & {
+  sync(): Promise<{ ok: boolean; fullSync: boolean; error?: Error }>;
+  /** The /metrics families given the runner's histograms and last-queued time. */
+  metricFamilies(h: SyncHistograms, lastQueuedSeconds: number): MetricFamily[];
+};
+
+interface ProxierSetup {
+  opts: KubeProxyOptions;
+  node: Node | undefined;
+  nodeIP: string;
+  localhostNodePorts: boolean;
+  syncPeriodMs: number;
+}
+
+async function createProxier({ opts, node, nodeIP, localhostNodePorts, syncPeriodMs }: ProxierSetup): Promise<ModeProxier> {
+  const { nodeName, config, netns } = opts;
+  // The settings both modes share.
+  const common = {
+    ipFamily: 'IPv4' as const,
+    nodeName,
+    nodeIP,
+    masqueradeAll: false,
+    masqueradeMark: masqueradeMarkForBit(MASQUERADE_BIT),
+    clusterCIDR: config.clusterCIDR,
+    nodePortAddresses: null,
+    hostAddresses: (node?.status?.addresses ?? []).map((a) => a.address),
+    syncPeriodMs,
+  };
   if (opts.mode === 'nftables') {
-    throw new Error('kube-proxy: nftables mode is not available yet; use --proxy-mode=iptables');
+    const proxier = new NftablesProxier({ ...common, serviceCIDRs: [config.serviceCIDR] }, new KernelNftablesBackend(netns));
+    return Object.assign(proxier, {
+      metricFamilies: (h: SyncHistograms, q: number) => nftablesMetricFamilies(proxier.metrics(), h, q),
+    });
   }
-  const { client, nodeName, config, netns } = opts;
+  const proxier = new IptablesProxier(
+    {
+      ...common,
+      localhostNodePorts,
+      conntrackTCPLiberal: await conntrackTCPLiberal(netns),
+      randomFully: true, // iptables >= 1.6.2
+      nfacct: { ctStateInvalidDropped: false, localhostNodePortsAccepted: false },
+    },
+    new KernelIptablesBackend(netns),
+  );
+  return Object.assign(proxier, {
+    metricFamilies: (h: SyncHistograms, q: number) => iptablesMetricFamilies(proxier.metrics(), h, q),
+  });
+}
+
+export async function startKubeProxy(opts: KubeProxyOptions): Promise<RunningKubeProxy> {
+  const { client, nodeName, netns } = opts;
   const log = opts.log ?? ((msg: string) => console.error(`kube-proxy ${nodeName}: ${msg}`));
   const minSyncPeriodMs = opts.minSyncPeriodMs ?? 1000;
   const syncPeriodMs = opts.syncPeriodMs ?? 30_000;
@@ -88,27 +141,10 @@ export async function startKubeProxy(opts: KubeProxyOptions): Promise<RunningKub
       log(`node ${nodeName} has no InternalIP; using 127.0.0.1 as the node IP`);
       nodeIP = '127.0.0.1';
     }
-    // Localhost NodePorts need route_localnet, which only the node's own namespace may get.
-    const localhostNodePorts = netns !== undefined;
+    // Localhost NodePorts (iptables mode only) need route_localnet, which only the node's own namespace may get.
+    const localhostNodePorts = opts.mode === 'iptables' && netns !== undefined;
     if (localhostNodePorts) await writeSysctls(netns, [{ key: 'net.ipv4.conf.all.route_localnet', value: 1 }]);
-    const proxier = new IptablesProxier(
-      {
-        ipFamily: 'IPv4',
-        nodeName,
-        nodeIP,
-        masqueradeAll: false,
-        masqueradeMark: masqueradeMarkForBit(MASQUERADE_BIT),
-        clusterCIDR: config.clusterCIDR,
-        localhostNodePorts,
-        nodePortAddresses: null,
-        hostAddresses: (node?.status?.addresses ?? []).map((a) => a.address),
-        conntrackTCPLiberal: await conntrackTCPLiberal(netns),
-        randomFully: true, // iptables >= 1.6.2
-        nfacct: { ctStateInvalidDropped: false, localhostNodePortsAccepted: false },
-        syncPeriodMs,
-      },
-      new KernelIptablesBackend(netns),
-    );
+    const proxier = await createProxier({ opts, node, nodeIP, localhostNodePorts, syncPeriodMs });
 
     // A second pair of trackers sees the same events, to tell which UDP flows a sync made stale.
     const serviceTracker = new ServiceChangeTracker('IPv4');
@@ -180,7 +216,7 @@ export async function startKubeProxy(opts: KubeProxyOptions): Promise<RunningKub
           ? {
               status: 200,
               contentType: 'text/plain; version=0.0.4; charset=utf-8',
-              body: renderMetrics(iptablesMetricFamilies(proxier.metrics(), histograms, lastQueued / 1000)),
+              body: renderMetrics(proxier.metricFamilies(histograms, lastQueued / 1000)),
             }
           : undefined,
       ),

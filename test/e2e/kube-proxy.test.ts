@@ -1,8 +1,9 @@
-// kube-proxy (iptables mode) on a real kernel: one node namespace with a pod bridge and two server
+// kube-proxy (iptables and nftables modes) on a real kernel: per mode one node namespace with a pod bridge and two server
 // pods, one client pod on its own routed veth (so replies come back through the node's conntrack),
 // an in-process API server, and startKubeProxy driving the node through its netns option. Checks
 // the rules, load balancing over the ClusterIP, REJECT for a Service without endpoints, endpoint
-// removal, and /metrics + /healthz inside the node. The host's iptables must stay unchanged. Root.
+// removal, and /metrics + /healthz inside the node. The host's iptables and nftables tables must stay
+// unchanged. Root.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,13 +23,6 @@ import { argvIn, createNetns, deleteNetns, execIn, listNetns } from '../../src/s
 
 const kind = (k: string) => RESOURCES.find((r) => r.kind === k) as ResourceType;
 const isRoot = process.getuid?.() === 0;
-const prefix = `kemut-kp-${randomBytes(3).toString('hex')}`;
-const nodeNs = `${prefix}-node`;
-const clientNs = `${prefix}-c`;
-const servers = [
-  { ns: `${prefix}-p1`, ip: '10.244.1.2', name: 'pod-one' },
-  { ns: `${prefix}-p2`, ip: '10.244.1.3', name: 'pod-two' },
-];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
@@ -38,6 +32,11 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Prom
     if (Date.now() > until) return false;
     await sleep(50);
   }
+}
+
+/** The host's nftables tables (names only): must be the same after the test. */
+async function hostNftTables(): Promise<string> {
+  return (await exec('nft', ['list', 'tables'])).stdout;
 }
 
 /** The host's iptables without counters: must be the same after the test. */
@@ -53,31 +52,49 @@ function curlIn(ns: string, url: string, maxTime = 2) {
   return execIn(ns, 'curl', ['-sS', '--max-time', String(maxTime), url], { allowFailure: true, timeoutMs: 10_000 });
 }
 
-const nodeRules = async () => (await execIn(nodeNs, 'iptables-save', [])).stdout;
-
-let tmp: string;
-let hostBefore: string;
-let api: RunningApiServer | undefined;
-let client: HttpClient | undefined;
-let proxy: RunningKubeProxy | undefined;
-const children: ChildProcess[] = [];
-let web: Service;
-let empty: Service;
-
-function slice(endpointIPs: string[]): EndpointSlice {
+function slice(nodeName: string, endpointIPs: string[]): EndpointSlice {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name: 'web-abc', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
     addressType: 'IPv4',
-    endpoints: endpointIPs.map((ip) => ({ addresses: [ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: nodeNs })),
+    endpoints: endpointIPs.map((ip) => ({ addresses: [ip], conditions: { ready: true, serving: true, terminating: false }, nodeName })),
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
   };
 }
 
-describe.runIf(isRoot)('kube-proxy iptables mode in a node namespace', () => {
+describe.runIf(isRoot).each(['iptables', 'nftables'] as const)('kube-proxy %s mode in a node namespace', (mode) => {
+  // Own namespaces per mode, so a leftover of one cannot make the other pass.
+  const prefix = `kemut-${mode === 'nftables' ? 'nft' : 'kp'}-${randomBytes(3).toString('hex')}`;
+  const nodeNs = `${prefix}-node`;
+  const clientNs = `${prefix}-c`;
+  const servers = [
+    { ns: `${prefix}-p1`, ip: '10.244.1.2', name: 'pod-one' },
+    { ns: `${prefix}-p2`, ip: '10.244.1.3', name: 'pod-two' },
+  ];
+  let tmp: string;
+  let hostBefore: string;
+  let hostNftBefore: string;
+  let api: RunningApiServer | undefined;
+  let client: HttpClient | undefined;
+  let proxy: RunningKubeProxy | undefined;
+  const children: ChildProcess[] = [];
+  let web: Service;
+  let empty: Service;
+
+  const nodeRules = async (): Promise<string> =>
+    (mode === 'nftables' ? await execIn(nodeNs, 'nft', ['list', 'table', 'ip', 'kube-proxy'], { allowFailure: true }) : await execIn(nodeNs, 'iptables-save', [])).stdout;
+  const dnatTo = (ip: string): string => (mode === 'nftables' ? `dnat to ${ip}:8080` : `--to-destination ${ip}:8080`);
+  /** The service-ips map element sending the ClusterIP's port to the Service's chain. */
+  const serviceIPsElement = (ip: string): RegExp => new RegExp(`${ip.replaceAll('.', '\\.')} \\. tcp \\. 80 : goto service-[A-Z2-7]{8}-default/web/tcp/http\\b`);
+  const programmed = async (): Promise<boolean> => {
+    const rules = await nodeRules();
+    return mode === 'nftables' ? serviceIPsElement(web.spec?.clusterIP as string).test(rules) : rules.includes('default/web:http cluster IP');
+  };
+
   beforeAll(async () => {
     hostBefore = await hostIptables();
+    hostNftBefore = await hostNftTables();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kemu-kp-'));
     for (const ns of [nodeNs, clientNs, ...servers.map((s) => s.ns)]) await createNetns(ns);
     await ipBatch(nodeNs, [
@@ -127,9 +144,9 @@ describe.runIf(isRoot)('kube-proxy iptables mode in a node namespace', () => {
     });
     web = await client.create<Service>(kind('Service'), 'default', service('web'));
     empty = await client.create<Service>(kind('Service'), 'default', service('empty'));
-    await client.create<EndpointSlice>(kind('EndpointSlice'), 'default', slice(servers.map((s) => s.ip)));
-    proxy = await startKubeProxy({ client, nodeName: nodeNs, config, mode: 'iptables', netns: nodeNs, minSyncPeriodMs: 200, log: () => {} });
-    expect(await eventually(async () => (await nodeRules()).includes('default/web:http cluster IP'))).toBe(true);
+    await client.create<EndpointSlice>(kind('EndpointSlice'), 'default', slice(nodeNs, servers.map((s) => s.ip)));
+    proxy = await startKubeProxy({ client, nodeName: nodeNs, config, mode, netns: nodeNs, minSyncPeriodMs: 200, log: () => {} });
+    expect(await eventually(programmed)).toBe(true);
     for (const s of servers) expect(await eventually(async () => (await curlIn(s.ns, 'http://127.0.0.1:8080')).stdout === s.name)).toBe(true);
   });
 
@@ -153,15 +170,27 @@ describe.runIf(isRoot)('kube-proxy iptables mode in a node namespace', () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     expect(listNetns().filter((n) => n.startsWith(prefix))).toEqual([]);
     expect(await hostIptables()).toBe(hostBefore);
+    expect(await hostNftTables()).toBe(hostNftBefore);
   });
 
-  it('programs KUBE-SERVICES, KUBE-SVC-* and one KUBE-SEP-* per endpoint with the Service comment', async () => {
+  it.runIf(mode === 'iptables')('programs KUBE-SERVICES, KUBE-SVC-* and one KUBE-SEP-* per endpoint with the Service comment', async () => {
     const rules = await nodeRules();
     const ip = web.spec?.clusterIP as string;
     const dispatch = rules.split('\n').find((l) => l.startsWith('-A KUBE-SERVICES') && l.includes(`-d ${ip}/32`));
     expect(dispatch).toMatch(/--comment "default\/web:http cluster IP".*--dport 80 -j KUBE-SVC-[A-Z2-7]{16}$/);
     for (const s of servers) expect(rules).toMatch(new RegExp(`-A KUBE-SEP-[A-Z2-7]{16} .*-j DNAT --to-destination ${s.ip.replaceAll('.', '\\.')}:8080`));
     expect(rules).toContain('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
+  });
+
+  it.runIf(mode === 'nftables')('maps the ClusterIP to the Service chain in service-ips and DNATs in one chain per endpoint', async () => {
+    const rules = await nodeRules();
+    expect(rules).toMatch(serviceIPsElement(web.spec?.clusterIP as string));
+    for (const s of servers) {
+      const chain = new RegExp(`chain endpoint-[A-Z2-7]{8}-default/web/tcp/http__${s.ip.replaceAll('.', '\\.')}/8080 \\{[^}]*dnat to ${s.ip.replaceAll('.', '\\.')}:8080`);
+      expect(rules).toMatch(chain);
+    }
+    // the base chains hook into the kernel's nat table
+    expect(rules).toMatch(/chain nat-prerouting \{\s*type nat hook prerouting priority dstnat; policy accept;\s*jump services/);
   });
 
   it('spreads ClusterIP connections over both endpoints', async () => {
@@ -175,7 +204,9 @@ describe.runIf(isRoot)('kube-proxy iptables mode in a node namespace', () => {
   });
 
   it('refuses a Service without endpoints at once (REJECT, not a timeout)', async () => {
-    expect(await nodeRules()).toContain('"default/empty:http has no endpoints"');
+    const noEndpoints =
+      mode === 'nftables' ? `${empty.spec?.clusterIP} . tcp . 80 comment "default/empty:http" : goto reject-chain` : '"default/empty:http has no endpoints"';
+    expect(await nodeRules()).toContain(noEndpoints);
     const started = Date.now();
     const r = await curlIn(clientNs, `http://${empty.spec?.clusterIP}/`, 5);
     expect(r.code).toBe(7); // curl: couldn't connect
@@ -184,11 +215,11 @@ describe.runIf(isRoot)('kube-proxy iptables mode in a node namespace', () => {
 
   it('drops a removed endpoint from the rules within a second', async () => {
     const current = await client!.get<EndpointSlice>(kind('EndpointSlice'), 'default', 'web-abc');
-    await client!.update<EndpointSlice>(kind('EndpointSlice'), 'default', { ...current, endpoints: slice([servers[0].ip]).endpoints });
+    await client!.update<EndpointSlice>(kind('EndpointSlice'), 'default', { ...current, endpoints: slice(nodeNs, [servers[0].ip]).endpoints });
     const started = Date.now();
-    expect(await eventually(async () => !(await nodeRules()).includes(`${servers[1].ip}:8080`), 1000)).toBe(true);
+    expect(await eventually(async () => !(await nodeRules()).includes(dnatTo(servers[1].ip)), 1000)).toBe(true);
     expect(Date.now() - started).toBeLessThanOrEqual(1100);
-    expect(await nodeRules()).toContain(`--to-destination ${servers[0].ip}:8080`);
+    expect(await nodeRules()).toContain(dnatTo(servers[0].ip));
     for (let i = 0; i < 5; i++) expect((await curlIn(clientNs, `http://${web.spec?.clusterIP}/`)).stdout).toBe(servers[0].name);
   });
 
@@ -198,7 +229,8 @@ describe.runIf(isRoot)('kube-proxy iptables mode in a node namespace', () => {
     expect(metrics.stdout).toContain('# TYPE kubeproxy_sync_proxy_rules_duration_seconds histogram');
     const count = /^kubeproxy_sync_proxy_rules_duration_seconds_count (\d+)$/m.exec(metrics.stdout);
     expect(Number(count?.[1])).toBeGreaterThanOrEqual(2); // the first sync and the endpoint removal
-    expect(metrics.stdout).toMatch(/^kubeproxy_sync_proxy_rules_iptables_total\{table="nat"\} [1-9]\d*$/m);
+    if (mode === 'iptables') expect(metrics.stdout).toMatch(/^kubeproxy_sync_proxy_rules_iptables_total\{table="nat"\} [1-9]\d*$/m);
+    else expect(metrics.stdout).toMatch(/^kubeproxy_sync_proxy_rules_nftables_sync_failures_total 0$/m);
     const healthz = await curlIn(nodeNs, 'http://127.0.0.1:10256/healthz');
     expect(healthz.code).toBe(0);
     const body = JSON.parse(healthz.stdout) as { lastUpdated: string; currentTime: string; nodeEligible: boolean };

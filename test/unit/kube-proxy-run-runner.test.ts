@@ -46,14 +46,3 @@ describe('SyncRunner', () => {
     expect(starts).toHaveLength(3);
   });
 });
-
-describe('startKubeProxy', () => {
-  it('refuses nftables mode with a clear error while no nftables proxier exists', async () => {
-    const { startKubeProxy } = await import('../../src/proxy/run.js');
-    const { defaultClusterConfig } = await import('../../src/api/cluster.js');
-    const client = {} as import('../../src/api/client.js').Client; // never reached
-    await expect(startKubeProxy({ client, nodeName: 'n', config: defaultClusterConfig(), mode: 'nftables' })).rejects.toThrow(
-      /nftables mode is not available yet/,
-    );
-  });
-});
