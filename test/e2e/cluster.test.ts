@@ -251,4 +251,23 @@ describe('kemu up / down on the real kernel', () => {
     await kemuOk(['down']);
     expect(hostSnapshot()).toEqual(before);
   }, 150_000);
+
+  it('serves a ClusterIP Service in nftables mode too, and leaves the host as before', async () => {
+    await kemuOk(['up', '--nodes', '1', '--proxy-mode', 'nftables', '--underlay-cidr', UNDERLAY]);
+    await kemuOk(['apply', '-f', path.join(root, 'netexec.yaml')]);
+    await kemuOk(['apply', '-f', path.join(root, 'svc.yaml')]);
+    await kemuOk(['wait', '--for=condition=Ready', 'pod', '-l', 'app=netexec', '--timeout=60s'], 70_000);
+    const list = await pods('app=netexec');
+    const names = new Set(list.map((p) => p.name));
+    const svc = JSON.parse(await kemuOk(['get', 'svc', 'netexec', '-o', 'json'])) as { spec: { clusterIP: string } };
+    let answer = '';
+    for (let i = 0; i < 30 && !names.has(answer); i++) {
+      answer = (await kemu(['exec', list[0].name, '--', 'curl', '-s', '--max-time', '2', `http://${svc.spec.clusterIP}/hostname`])).stdout.trim();
+      if (!names.has(answer)) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(names).toContain(answer);
+    expect(sh('ip', ['netns', 'exec', list[0].node, 'nft', 'list', 'table', 'ip', 'kube-proxy'])).toContain(svc.spec.clusterIP);
+    await kemuOk(['down']);
+    expect(hostSnapshot()).toEqual(before);
+  }, 150_000);
 });
