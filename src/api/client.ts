@@ -49,5 +49,5 @@ export interface Client {
   bindPod(namespace: string, name: string, nodeName: string): Promise<void>;
   watch<T extends KubeObject>(r: ResourceType, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEvent<T>) => void): WatchHandle;
   /** PUT namespaces/{name}/finalize with these spec.finalizers, as the namespace controller's last step. */
-  finalizeNamespace?(name: string, finalizers: string[]): Promise<Namespace>;
+  finalizeNamespace(name: string, finalizers: string[]): Promise<Namespace>;
 }

@@ -7,12 +7,13 @@ import https from 'node:https';
 import { clusterPaths } from './cluster.js';
 import type { Client, DeleteOptions, ListOptions, WatchHandle, WatchOptions } from './client.js';
 import { ApiError } from './errors.js';
-import { resourcePath, type ResourceType } from './resources.js';
-import type { KubeObject, ObjectList, Status, WatchEvent } from './types.js';
+import { RESOURCES, resourcePath, type ResourceType } from './resources.js';
+import type { KubeObject, Namespace, ObjectList, Status, WatchEvent } from './types.js';
 
 export type HttpClientTarget = { socketPath: string } | { baseUrl: string; token: string };
 
 const MERGE_PATCH = 'application/merge-patch+json';
+const NAMESPACES = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceType;
 
 function isStatus(v: unknown): v is Status {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'Status' && typeof (v as { code?: unknown }).code === 'number';
@@ -120,6 +121,11 @@ export class HttpClient implements Client {
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/binding`;
     const binding = { kind: 'Binding', apiVersion: 'v1', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
     await this.call('POST', path, binding);
+  }
+
+  async finalizeNamespace(name: string, finalizers: string[]): Promise<Namespace> {
+    const body: Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers } };
+    return (await this.call('PUT', `${resourcePath(NAMESPACES, undefined, name)}/finalize`, body)) as Namespace;
   }
 
   /** GET a path outside the resource space (/version, /api, /healthz, ...). */

@@ -25,7 +25,6 @@ export function planNamespaceCleanup(content: { r: ResourceType; obj: KubeObject
 export class NamespaceController implements Controller {
   private readonly loop: ControllerLoop;
   private readonly namespaces;
-  private warnedNoFinalize = false;
 
   constructor(
     private readonly client: Client,
@@ -72,11 +71,6 @@ export class NamespaceController implements Controller {
 
     const finalizers = ns.spec?.finalizers ?? [];
     if (!finalizers.includes(NAMESPACE_FINALIZER)) return {};
-    if (!this.client.finalizeNamespace) {
-      if (!this.warnedNoFinalize) console.error('namespace-controller: the API client cannot call namespaces/{name}/finalize');
-      this.warnedNoFinalize = true;
-      return {};
-    }
     await this.client.finalizeNamespace(name, finalizers.filter((f) => f !== NAMESPACE_FINALIZER)).catch((e: unknown) => {
       if (!isNotFound(e)) throw e;
     });

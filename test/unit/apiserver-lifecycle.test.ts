@@ -25,6 +25,20 @@ describe('apiserver pod binding', () => {
     expect(again.body.message).toBe('Operation cannot be fulfilled on pods "b1": pod b1 is already assigned to node "worker"');
   });
 
+  it('sets spec.nodeName straight in storage, where a Pod update may not', async () => {
+    const created = (await t.call('POST', PODS, pod('b3'))).body;
+    const viaUpdate = await t.call('PUT', `${PODS}/b3`, { ...created, spec: { ...created.spec, nodeName: 'worker' } });
+    expect(viaUpdate.status).toBe(422);
+    expect(viaUpdate.body.message).toContain('spec: Forbidden: pod updates may not change fields other than');
+    const bound = await t.call('POST', `${PODS}/b3/binding`, binding('b3', 'worker'));
+    expect(bound.status).toBe(201);
+    const p = (await t.call('GET', `${PODS}/b3`)).body;
+    expect(p.spec.nodeName).toBe('worker');
+    // the pod strategy does not run: no generation bump, as upstream's BindingREST
+    expect(p.metadata.generation).toBe(created.metadata.generation);
+    expect(Number(p.metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata.resourceVersion));
+  });
+
   it('rejects a binding whose name differs from the URL', async () => {
     await t.call('POST', PODS, pod('b2'));
     const res = await t.call('POST', `${PODS}/b2/binding`, binding('other', 'worker'));

@@ -98,6 +98,17 @@ describe('HttpClient on the wire', () => {
     client.close();
   });
 
+  it('finalizes a namespace with a PUT of its spec.finalizers to /finalize', async () => {
+    seen.length = 0;
+    script = (_req, res) => json(res, 200, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lab', resourceVersion: '9' }, spec: {} });
+    const client = new HttpClient({ socketPath });
+    const ns = await client.finalizeNamespace('lab', ['example.com/other']);
+    expect(ns.metadata.resourceVersion).toBe('9');
+    expect(`${seen[0].method} ${seen[0].url}`).toBe('PUT /api/v1/namespaces/lab/finalize');
+    expect(JSON.parse(seen[0].body)).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lab' }, spec: { finalizers: ['example.com/other'] } });
+    client.close();
+  });
+
   it('encodes list selectors and delete options', async () => {
     seen.length = 0;
     script = (_req, res) => json(res, 200, { kind: 'ServiceList', apiVersion: 'v1', metadata: { resourceVersion: '3' }, items: [] });

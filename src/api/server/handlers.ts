@@ -7,6 +7,7 @@ import { mergePatch } from '../merge-patch.js';
 import { apiVersionOf, type ResourceType } from '../resources.js';
 import type { KubeObject, Pod, Status } from '../types.js';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { checkFieldTypes } from './field-types.js';
 import { parseJson, readBody, sendJson, sendText } from './http-io.js';
 import { applyJsonPatch, JsonPatchError } from './json-patch.js';
 import { checkTypeMeta, type DeleteRequest, type ObjectRegistry } from './object-registry.js';
@@ -165,7 +166,7 @@ async function bind(ctx: HandlerContext, r: ResourceType, namespace: string | un
     throw badRequest(`target.kind: Unsupported value: "${binding.target.kind}": supported values: "Node"`);
   }
   if (!binding.target?.name) throw badRequest('target.name: Required value');
-  await ctx.registry.update(r, namespace, name, (current) => bindPod(current as Pod, binding), { validate: false });
+  await ctx.registry.updateInStorage(r, namespace, name, (current) => bindPod(current as Pod, binding));
   sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
@@ -178,6 +179,7 @@ function bodyAs(r: ResourceType, view: ObjectView, body: unknown): KubeObject {
   if ((obj.apiVersion && obj.apiVersion !== apiVersion) || (obj.kind && obj.kind !== kind)) {
     throw badRequest(`${obj.kind ?? ''} in version "${obj.apiVersion ?? ''}" cannot be handled as a ${kind}`);
   }
+  checkFieldTypes({ kind, version: apiVersion.split('/').pop() ?? apiVersion }, obj);
   obj.metadata ??= {};
   return obj;
 }

@@ -5,21 +5,17 @@
 import type { ClusterConfig } from '../cluster.js';
 import { ApiError, alreadyExists, badRequest, conflict, forbiddenError, gone, invalid, notFound } from '../errors.js';
 import { applyDefaults } from '../defaults.js';
-import type { AllocationResult, ServiceAllocator } from '../registry/service-allocation.js';
+import { prepareServiceUpdate, type AllocationResult, type ServiceAllocator } from '../registry/service-allocation.js';
 import { apiVersionOf, RESOURCES, storageKey, storagePrefix, type ResourceType } from '../resources.js';
 import { StoreError, type Store } from '../store/store.js';
 import type { KubeObject, Namespace, Service } from '../types.js';
 import { validateObject } from '../validation/index.js';
+import { checkFieldTypes } from './field-types.js';
 import { KeyLock } from './key-lock.js';
 import { clone, generatedName, objectName, qualifiedResource, revisionOf } from './objects.js';
 import { deletionPlan, prepareForCreate, removeOnUpdate, specChanged } from './strategy.js';
 
 const NAMESPACES = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceType;
-
-export interface UpdateOptions {
-  /** Defaulting and validation run on the new object (off for bindings and deletion bookkeeping, as upstream). */
-  validate?: boolean;
-}
 
 export interface DeleteRequest {
   gracePeriodSeconds?: number;
@@ -31,7 +27,10 @@ export function qualifiedKind(r: ResourceType): string {
   return r.group ? `${r.kind}.${r.group}` : r.kind;
 }
 
-/** Fills apiVersion/kind when absent; 400 when the body is a different type than the URL addresses. */
+/**
+ * Fills apiVersion/kind when absent; 400 when the body is a different type than the URL addresses
+ * or a field has the wrong JSON type for the Go type it decodes into.
+ */
 export function checkTypeMeta(r: ResourceType, body: unknown): KubeObject {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest(`couldn't get version/kind; json parse error: the body is not a JSON object`);
@@ -44,7 +43,8 @@ export function checkTypeMeta(r: ResourceType, body: unknown): KubeObject {
     throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${expected})`);
   }
   if (obj.kind !== r.kind) throw badRequest(`${obj.kind} in version "${r.version}" cannot be handled as a ${r.kind}`);
-  if (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata)) obj.metadata = {};
+  checkFieldTypes(r, obj);
+  obj.metadata ??= {};
   return obj;
 }
 
@@ -84,7 +84,8 @@ export class ObjectRegistry {
     }
     const generate = !obj.metadata.name && !!obj.metadata.generateName;
     for (let attempt = 1; ; attempt++) {
-      const candidate = clone(obj);
+      // the write path changes the object: a retry starts again from a copy of the body
+      const candidate = generate ? clone(obj) : obj;
       if (generate) candidate.metadata.name = generatedName(candidate.metadata.generateName ?? '');
       try {
         return await this.createOnce(r, candidate);
@@ -123,7 +124,6 @@ export class ObjectRegistry {
     namespace: string | undefined,
     name: string,
     change: (current: KubeObject) => KubeObject,
-    opts: UpdateOptions = {},
   ): Promise<KubeObject> {
     return this.locks.run(storageKey(r, namespace, name), async () => {
       const current = this.get(r, namespace, name);
@@ -131,14 +131,27 @@ export class ObjectRegistry {
       this.checkIdentity(r, next, current);
       const precondition = revisionOf(next);
       if (precondition !== undefined && precondition !== revisionOf(current)) throw conflict(qualifiedResource(r), name);
+      applyDefaults(r, next);
+      // the Service registry's beginUpdate runs before validation: a PUT without clusterIP keeps it
+      if (r.kind === 'Service') prepareServiceUpdate(next as Service, current as Service);
+      // compared after defaulting, so leaving out defaulted or allocated fields is no spec change
       if (specChanged(next, current)) next.metadata.generation = (current.metadata.generation ?? 0) + 1;
-      if (opts.validate !== false) {
-        applyDefaults(r, next);
-        const errs = validateObject(r, next, current, { config: this.config });
-        if (errs.length > 0) throw invalid(qualifiedKind(r), name, errs);
-      }
+      const errs = validateObject(r, next, current, { config: this.config });
+      if (errs.length > 0) throw invalid(qualifiedKind(r), name, errs);
       if (removeOnUpdate(r, next, current)) return this.remove(r, current);
-      return this.write(r, next, current, opts.validate !== false);
+      return this.write(r, next, current, true);
+    });
+  }
+
+  /**
+   * A write straight to storage, past the kind's update strategy: no defaulting, validation,
+   * generation or allocation. Upstream's pods/binding writes spec.nodeName this way, since a
+   * validated Pod update may not change the spec. change gets the stored (frozen) object.
+   */
+  async updateInStorage(r: ResourceType, namespace: string | undefined, name: string, change: (current: KubeObject) => KubeObject): Promise<KubeObject> {
+    return this.locks.run(storageKey(r, namespace, name), async () => {
+      const current = this.get(r, namespace, name);
+      return this.write(r, change(current), current, false);
     });
   }
 

@@ -6,8 +6,13 @@ import { randomInt } from 'node:crypto';
 import type { ResourceType } from '../resources.js';
 import type { KubeObject } from '../types.js';
 
+/** A deep copy of a JSON value (much cheaper than structuredClone for plain objects). */
 export function clone<T>(v: T): T {
-  return structuredClone(v);
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(clone) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) out[key] = clone((v as Record<string, unknown>)[key]);
+  return out as T;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -26,9 +31,14 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
+let lastStamp = { second: NaN, text: '' };
+
 /** RFC 3339 with second precision, as metav1.Time serialises: 2024-05-01T12:00:00Z. */
 export function timestamp(at: Date = new Date()): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // a busy server stamps many objects within one second: format each second once
+  const second = Math.floor(at.getTime() / 1000);
+  if (second !== lastStamp.second) lastStamp = { second, text: at.toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  return lastStamp.text;
 }
 
 // apimachinery's rand.String alphabet: no vowels (no accidental words) and no look-alikes (0/o, 1/l).

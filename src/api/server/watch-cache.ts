@@ -6,12 +6,15 @@
 
 import { gone } from '../errors.js';
 import { RESOURCES, storageKey, storagePrefix } from '../resources.js';
+import { EventHistory } from '../store/event-history.js';
 import type { Store, StoreEvent, StoreWatch } from '../store/store.js';
 import type { KubeObject } from '../types.js';
 
 export interface CacheEvent extends StoreEvent {
   /** The object before this change; undefined for ADDED. */
   prevObject?: KubeObject;
+  /** The change's watch-stream lines by the type a watcher sees it as, encoded once for all watchers. */
+  lines?: Partial<Record<StoreEvent['type'], Buffer>>;
 }
 
 export interface CacheWatchHandlers {
@@ -28,9 +31,8 @@ interface Registration {
 
 export class WatchCache {
   private objects = new Map<string, KubeObject>();
-  private history: CacheEvent[] = [];
-  /** Watches may resume from this revision or later. */
-  private oldest = 0;
+  /** Recent events; watches may resume from its compactedRevision or later. */
+  private history: EventHistory<CacheEvent>;
   private current = 0;
   private readonly watchers = new Set<Registration>();
   private storeWatch: StoreWatch | undefined;
@@ -39,7 +41,9 @@ export class WatchCache {
   constructor(
     private readonly store: Store,
     private readonly historySize: number,
-  ) {}
+  ) {
+    this.history = new EventHistory(historySize, 0);
+  }
 
   /** The newest revision whose event every watcher has been handed. */
   get revision(): number {
@@ -53,8 +57,7 @@ export class WatchCache {
     for (const r of RESOURCES) {
       for (const o of this.store.list(storagePrefix(r)).items) this.objects.set(storageKey(r, o.metadata.namespace, o.metadata.name ?? ''), o);
     }
-    this.history = [];
-    this.oldest = revision;
+    this.history = new EventHistory(this.historySize, revision);
     this.current = revision;
     this.storeWatch = this.store.watch('/', revision, {
       onEvent: (e) => this.apply(e),
@@ -67,8 +70,9 @@ export class WatchCache {
    * first, then every change; otherwise every change after sinceRevision (410 Gone when too old).
    */
   watch(prefix: string, sinceRevision: number | undefined, handlers: CacheWatchHandlers): { stop(): void } {
-    if (sinceRevision !== undefined && sinceRevision < this.oldest) {
-      throw gone(`too old resource version: ${sinceRevision} (${this.oldest})`);
+    const oldest = this.history.compactedRevision;
+    if (sinceRevision !== undefined && sinceRevision < oldest) {
+      throw gone(`too old resource version: ${sinceRevision} (${oldest})`);
     }
     const reg: Registration = { prefix, afterRevision: sinceRevision ?? this.current, handlers };
     if (sinceRevision === undefined) {
@@ -78,7 +82,7 @@ export class WatchCache {
         handlers.onEvent({ type: 'ADDED', key, object, revision: Number(object.metadata.resourceVersion) });
       }
     } else {
-      for (const e of this.history) if (e.revision > sinceRevision && e.key.startsWith(prefix)) handlers.onEvent(e);
+      for (const e of this.history.since(sinceRevision, prefix)) handlers.onEvent(e);
     }
     this.watchers.add(reg);
     return { stop: () => this.watchers.delete(reg) };
@@ -96,7 +100,6 @@ export class WatchCache {
     else this.objects.set(e.key, e.object);
     this.current = e.revision;
     this.history.push(event);
-    if (this.history.length > this.historySize) this.oldest = (this.history.shift() as CacheEvent).revision;
     for (const w of this.watchers) {
       if (e.revision > w.afterRevision && e.key.startsWith(w.prefix)) w.handlers.onEvent(event);
     }

@@ -3,10 +3,14 @@
 // selector arrives as DELETED and one that starts matching as ADDED. BOOKMARK events carry the
 // current resourceVersion when the client allows them; a revision older than the cache keeps ends
 // the stream with an ERROR event holding a 410 Expired Status.
+//
+// A change goes to many watchers: its line is serialised once and the Buffer shared by all of them,
+// and the lines a watcher gets in one turn of the event loop go out in one write.
 
 import type { ServerResponse } from 'node:http';
 import { badRequest, isApiError } from '../errors.js';
 import { apiVersionOf, storagePrefix, type ResourceType } from '../resources.js';
+import { jsonOf } from '../store/frozen.js';
 import type { KubeObject, Status, WatchEvent } from '../types.js';
 import type { ObjectFilter } from './selectors.js';
 import type { CacheEvent, WatchCache } from './watch-cache.js';
@@ -34,17 +38,27 @@ function sinceRevision(rv: string | undefined): number | undefined {
   return Number(rv);
 }
 
-/** The event a watcher with this filter sees for a change, if any. */
-function filtered(e: CacheEvent, filter: ObjectFilter): WatchEvent | undefined {
-  if (e.type === 'ADDED') return filter(e.object) ? { type: 'ADDED', object: e.object } : undefined;
-  if (e.type === 'DELETED') return filter(e.object) ? { type: 'DELETED', object: e.object } : undefined;
+/** A stream line; the same bytes as JSON.stringify(event), reusing a stored object's JSON. */
+function encode(event: WireEvent): Buffer {
+  return Buffer.from(`{"type":"${event.type}","object":${jsonOf(event.object)}}\n`);
+}
+
+/** The line of e as a watcher sees it with this type: encoded by the first watcher, then shared. */
+function sharedLine(e: CacheEvent, type: CacheEvent['type']): Buffer {
+  const lines = (e.lines ??= {});
+  return (lines[type] ??= encode({ type, object: e.object }));
+}
+
+/** The line a watcher with this filter gets for a change, if any. */
+function filteredLine(e: CacheEvent, filter: ObjectFilter): Buffer | undefined {
+  if (e.type !== 'MODIFIED') return filter(e.object) ? sharedLine(e, e.type) : undefined;
   const now = filter(e.object);
   const before = e.prevObject !== undefined && filter(e.prevObject);
-  if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: e.object };
+  if (now) return sharedLine(e, before ? 'MODIFIED' : 'ADDED');
   if (!before) return undefined;
   // left the selection: its last matching state, at this event's resourceVersion
   const last = e.prevObject as KubeObject;
-  return { type: 'DELETED', object: { ...last, metadata: { ...last.metadata, resourceVersion: String(e.revision) } } };
+  return encode({ type: 'DELETED', object: { ...last, metadata: { ...last.metadata, resourceVersion: String(e.revision) } } });
 }
 
 /** Serves one watch request until the client goes, the timeout passes or the cache ends it. */
@@ -56,25 +70,38 @@ export function serveWatch(cache: WatchCache, res: ServerResponse, p: WatchParam
   const timers: NodeJS.Timeout[] = [];
   let subscription: { stop(): void } | undefined;
   let ended = false;
+  /** Lines waiting for the end of this turn, written together. */
+  let pending: Buffer[] = [];
+  const writePending = (): void => {
+    if (pending.length === 0) return;
+    res.write(pending.length === 1 ? pending[0] : Buffer.concat(pending));
+    pending = [];
+  };
   const end = (): void => {
     if (ended) return;
     ended = true;
+    writePending();
     subscription?.stop();
     for (const t of timers) clearInterval(t);
     res.end();
   };
-  const send = (event: WireEvent): void => {
+  const flush = (): void => {
     if (ended) return;
-    res.write(`${JSON.stringify(event)}\n`);
+    writePending();
     if (res.writableLength > MAX_BUFFERED_BYTES) end();
   };
+  const sendLine = (line: Buffer): void => {
+    if (ended) return;
+    if (pending.push(line) === 1) queueMicrotask(flush);
+  };
+  const send = (event: WireEvent): void => sendLine(encode(event));
 
   const prefix = storagePrefix(p.resource, p.namespace);
   try {
     subscription = cache.watch(prefix, since, {
       onEvent: (e) => {
-        const out = filtered(e, p.filter);
-        if (out) send(out);
+        const line = filteredLine(e, p.filter);
+        if (line) sendLine(line);
       },
       onClose: end,
     });

@@ -3,8 +3,9 @@
 
 import type { StoreEvent } from './store.js';
 
-export class EventHistory {
-  private readonly ring: Array<StoreEvent | undefined>;
+/** E: the events kept, StoreEvent or one carrying more (the API server's watch cache adds the previous object). */
+export class EventHistory<E extends StoreEvent = StoreEvent> {
+  private readonly ring: Array<E | undefined>;
   private start = 0;
   private size = 0;
 
@@ -14,7 +15,7 @@ export class EventHistory {
     private floorRevision: number,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`history size must be a positive integer, got ${capacity}`);
-    this.ring = new Array<StoreEvent | undefined>(capacity);
+    this.ring = new Array<E | undefined>(capacity);
   }
 
   /** The revision just before the oldest retained event: resuming from older ones has a gap. */
@@ -22,7 +23,7 @@ export class EventHistory {
     return this.floorRevision;
   }
 
-  push(event: StoreEvent): void {
+  push(event: E): void {
     if (this.size === this.capacity) {
       this.floorRevision = this.at(0).revision;
       this.ring[this.start] = undefined;
@@ -34,8 +35,8 @@ export class EventHistory {
   }
 
   /** Retained events with revision > sinceRevision and a key under prefix, oldest first. */
-  since(sinceRevision: number, prefix: string): StoreEvent[] {
-    const out: StoreEvent[] = [];
+  since(sinceRevision: number, prefix: string): E[] {
+    const out: E[] = [];
     for (let i = this.firstAfter(sinceRevision); i < this.size; i++) {
       const event = this.at(i);
       if (event.key.startsWith(prefix)) out.push(event);
@@ -43,8 +44,8 @@ export class EventHistory {
     return out;
   }
 
-  private at(i: number): StoreEvent {
-    return this.ring[(this.start + i) % this.capacity] as StoreEvent;
+  private at(i: number): E {
+    return this.ring[(this.start + i) % this.capacity] as E;
   }
 
   /** Index of the first retained event newer than revision (revisions are ascending). */

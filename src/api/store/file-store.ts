@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import type { KubeObject } from '../types.js';
 import { DirLock } from './dir-lock.js';
 import { EventHistory } from './event-history.js';
-import { deepFreeze } from './frozen.js';
+import { frozenFromJson } from './frozen.js';
 import { deleteRecordJson, putRecordJson } from './log-record.js';
 import { LogWriter } from './log-writer.js';
 import { encodeFrame } from './record-frame.js';
@@ -191,7 +191,7 @@ export class FileStore implements Store {
         frame = encodeFrame(deleteRecordJson(revision, key));
       } else {
         const json = JSON.stringify(stamped);
-        object = deepFreeze(JSON.parse(json) as KubeObject);
+        object = frozenFromJson<KubeObject>(json);
         frame = encodeFrame(putRecordJson(revision, key, json));
       }
       this.pending.set(key, { revision, object: type === 'DELETED' ? null : object });

@@ -6,6 +6,7 @@
 import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { KubeObject } from '../types.js';
+import { jsonOf } from './frozen.js';
 import { decodeFrames, encodeFrame } from './record-frame.js';
 import { fsyncDir, snapshotPath, TEMP_SUFFIX } from './store-files.js';
 
@@ -29,7 +30,7 @@ export async function writeSnapshot(dir: string, snapshot: Snapshot): Promise<st
   try {
     await handle.write(encodeFrame(JSON.stringify({ revision: snapshot.revision, count: snapshot.entries.length })));
     for (let i = 0; i < snapshot.entries.length; i += ENTRIES_PER_CHUNK) {
-      const chunk = snapshot.entries.slice(i, i + ENTRIES_PER_CHUNK).map((e) => encodeFrame(JSON.stringify([e.key, e.object])));
+      const chunk = snapshot.entries.slice(i, i + ENTRIES_PER_CHUNK).map((e) => encodeFrame(`[${JSON.stringify(e.key)},${jsonOf(e.object)}]`));
       await handle.writev(chunk);
     }
     await handle.sync();
