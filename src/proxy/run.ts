@@ -9,6 +9,7 @@ import { RESOURCES, type ResourceType } from '../api/resources.js';
 import type { EndpointSlice, KubeObject, Node, Service } from '../api/types.js';
 import { deleteConntrack } from '../sys/conntrack.js';
 import { KernelIptablesBackend } from '../sys/iptables-backend.js';
+import { KernelIpvsBackend, prepareIpvsNamespace } from '../sys/ipvs.js';
 import type { Netns } from '../sys/netns.js';
 import { KernelNftablesBackend } from '../sys/nft-backend.js';
 import { readSysctl, writeSysctls } from '../sys/sysctl.js';
@@ -17,6 +18,8 @@ import { staleUdpConntrack, type ProxyState } from './conntrack-cleanup.js';
 import { healthAnswer, nodeEligible, type HealthState } from './healthz.js';
 import { masqueradeMarkForBit } from './iptables/config.js';
 import { FULL_SYNC_PERIOD_MS, IptablesProxier } from './iptables/proxier.js';
+import { ipvsMetricFamilies } from './ipvs/metrics.js';
+import { IpvsProxier } from './ipvs/proxier.js';
 import { iptablesMetricFamilies, renderMetrics, SyncHistograms, type MetricFamily } from './metrics.js';
 import { nftablesMetricFamilies } from './nftables/metrics.js';
 import { NftablesProxier } from './nftables/proxier.js';
@@ -27,7 +30,7 @@ export interface KubeProxyOptions {
   client: Client;
   nodeName: string;
   config: ClusterConfig;
-  mode: 'iptables' | 'nftables';
+  mode: 'iptables' | 'nftables' | 'ipvs';
   netns?: Netns;
   metricsPort?: number;
   healthzPort?: number;
@@ -70,6 +73,8 @@ type ModeProxier = Pick<
   sync(): Promise<{ ok: boolean; fullSync: boolean; error?: Error }>;
   /** The /metrics families given the runner's histograms and last-queued time. */
   metricFamilies(h: SyncHistograms, lastQueuedSeconds: number): MetricFamily[];
+  /** Stop the mode's own timers (IPVS: graceful-termination checks). */
+  stop?(): void;
 };
 
 interface ProxierSetup {
@@ -94,6 +99,14 @@ async function createProxier({ opts, node, nodeIP, localhostNodePorts, syncPerio
     hostAddresses: (node?.status?.addresses ?? []).map((a) => a.address),
     syncPeriodMs,
   };
+  if (opts.mode === 'ipvs') {
+    await prepareIpvsNamespace(netns);
+    const proxier = new IpvsProxier({ ...common, randomFully: true }, new KernelIpvsBackend(netns), new KernelIptablesBackend(netns));
+    proxier.startDrainChecks(undefined, (e) => opts.log?.(`graceful termination: ${e.message}`));
+    return Object.assign(proxier, {
+      metricFamilies: (h: SyncHistograms, q: number) => ipvsMetricFamilies(proxier.metrics(), h, q),
+    });
+  }
   if (opts.mode === 'nftables') {
     const proxier = new NftablesProxier({ ...common, serviceCIDRs: [config.serviceCIDR] }, new KernelNftablesBackend(netns));
     return Object.assign(proxier, {
@@ -127,8 +140,10 @@ export async function startKubeProxy(opts: KubeProxyOptions): Promise<RunningKub
   const informers: Informer<KubeObject>[] = [nodes, services, slices] as Informer<KubeObject>[];
   const servers: StatusServer[] = [];
   let runner: SyncRunner | undefined;
+  let proxierStop: (() => void) | undefined;
   const stopAll = async (): Promise<void> => {
     await runner?.stop();
+    proxierStop?.();
     for (const i of informers) i.stop();
     for (const s of servers.splice(0)) await s.stop();
   };
@@ -145,6 +160,7 @@ export async function startKubeProxy(opts: KubeProxyOptions): Promise<RunningKub
     const localhostNodePorts = opts.mode === 'iptables' && netns !== undefined;
     if (localhostNodePorts) await writeSysctls(netns, [{ key: 'net.ipv4.conf.all.route_localnet', value: 1 }]);
     const proxier = await createProxier({ opts, node, nodeIP, localhostNodePorts, syncPeriodMs });
+    proxierStop = proxier.stop?.bind(proxier);
 
     // A second pair of trackers sees the same events, to tell which UDP flows a sync made stale.
     const serviceTracker = new ServiceChangeTracker('IPv4');

@@ -34,7 +34,8 @@ export function forwardTcpToUnix(ns: Netns, host: string, port: number, socketPa
     const timer = setTimeout(() => fail(new Error(`forwarder for ${host}:${port} in ${ns} did not start in 10 s`)), 10_000);
     function fail(e: Error): void {
       clearTimeout(timer);
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+      // After a timeout the kill makes 'exit' call fail() again: signal only a child still running.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       reject(e);
     }
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
