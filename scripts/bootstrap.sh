@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # The kernel-facing tools kemu drives (src/sys) and the ones users run inside Pods and nodes.
 DEBIAN_PACKAGES=(
-  iproute2 iptables nftables conntrack bind9-dnsutils curl iputils-ping tcpdump ipset ipvsadm
+  iproute2 iptables nftables conntrack bind9-dnsutils curl iputils-ping tcpdump ipset ipvsadm iperf3
   containernetworking-plugins procps psmisc util-linux
+  dnsperf knot  # bench/dns.ts: load generator and the C server it compares against
 )
 
 missing=()

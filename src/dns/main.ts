@@ -22,6 +22,8 @@ export interface ClusterDnsOptions {
   log?: Logger;
   /** where the reload plugin reads the Corefile from; without it reload only parses its options */
   readCorefile?: () => Promise<string>;
+  /** tells the reload plugin the Corefile may have changed, so it checks at once (a ConfigMap watch) */
+  watchCorefile?: (onChange: () => void) => () => void;
   /** called when the server had to stop by itself (loop detected) */
   onFatal?: (reason: string) => void;
 }
@@ -59,7 +61,7 @@ function buildChains(blocks: ServerBlock[], envOf: () => PluginEnv, log: Logger,
 export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterDns> {
   const log = opts.log ?? consoleLog;
   const metrics = new Metrics();
-  let blocks = parseCorefile(opts.corefile);
+  const blocks = parseCorefile(opts.corefile);
   const needsPods = (bs: ServerBlock[]): boolean => bs.some((b) => b.directives.some((d) => d.name === 'kubernetes' && d.block.some((o) => o.name === 'pods' && o.args[0] === 'verified')));
   let informerSource: InformerZoneSource | undefined;
   if (!opts.source && opts.client) informerSource = new InformerZoneSource(opts.client, { watchPods: needsPods(blocks) });
@@ -74,7 +76,7 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     metrics,
     plugins: () => current,
     stop: async () => {
-      await Promise.all(current.map((p) => p.stop?.()));
+      await Promise.all(current.map((p) => p.stop?.('shutdown')));
       informerSource?.stop();
       await dns?.close();
     },
@@ -84,16 +86,19 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     get running() {
       return running;
     },
+    // A bad Corefile throws here, before anything changed: the running config keeps serving.
+    // Queries switch to the new chains at once; then the old plugins let go of their ports
+    // (health, ready, metrics) and the new ones take them.
     apply: async (text) => {
-      const next = parseCorefile(text);
-      const built = buildChains(next, envOf, log, () => dns!);
-      await Promise.all(current.map((p) => p.stop?.()));
+      const built = buildChains(parseCorefile(text), envOf, log, () => dns!);
+      const old = current;
       current = built.all;
-      dns!.replaceBlocks(built.chains);
-      await Promise.all(current.map((p) => p.start?.()));
       running = text;
-      blocks = next;
+      dns!.replaceBlocks(built.chains);
+      await Promise.all(old.map((p) => p.stop?.('reload')));
+      await Promise.all(current.map((p) => p.start?.()));
     },
+    ...(opts.watchCorefile ? { watch: opts.watchCorefile } : {}),
   };
   const envOf = (): PluginEnv => ({
     ...(source ? { zoneSource: source } : {}),

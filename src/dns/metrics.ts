@@ -3,7 +3,13 @@
 
 type Labels = Record<string, string>;
 
-const key = (l: Labels): string => JSON.stringify(Object.entries(l).sort(([a], [b]) => a.localeCompare(b)));
+const keys = new WeakMap<Labels, string>();
+/** Series key of a label set; memoised per object, so a caller that reuses its label objects pays once. */
+const key = (l: Labels): string => {
+  let k = keys.get(l);
+  if (k === undefined) keys.set(l, (k = JSON.stringify(Object.entries(l).sort(([a], [b]) => a.localeCompare(b)))));
+  return k;
+};
 const render = (l: Labels): string => {
   const parts = Object.entries(l).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`);
   return parts.length ? `{${parts.join(',')}}` : '';

@@ -37,7 +37,15 @@ export interface Plugin {
   /** ready plugin: false while this plugin is not ready (kubernetes: not synced) */
   ready?(): boolean;
   start?(): Promise<void>;
-  stop?(): Promise<void>;
+  /** `reload`: a new Corefile replaces this plugin (CoreDNS OnRestart); `shutdown`: the server stops (OnFinalShutdown) */
+  stop?(reason?: 'reload' | 'shutdown'): Promise<void>;
+  /**
+   * A value that is replaced whenever this plugin's answers may change (the kubernetes plugin's
+   * current zone, rebuilt after every object change). The server keeps reply bytes of a block
+   * only while every such value in its chain is the same object (see wire/answer-cache.ts); a
+   * plugin whose data can change must either expose this or not be listed as deterministic there.
+   */
+  current?(): unknown;
 }
 
 export function reply(plugin: string, rcode: number, init: Partial<Omit<Reply, 'rcode' | 'plugin'>> = {}): Reply {

@@ -120,6 +120,13 @@ const images: ImageSpec[] = [
       return ['nginx', 'nginx-debug'].includes(base(inner[0])) ? builtin('nginx', []) : exec(inner);
     },
   },
+  {
+    shownAs: 'registry.k8s.io/coredns/coredns',
+    repositories: ['coredns/coredns'],
+    entrypoint: ['/coredns'],
+    cmd: [],
+    launch: singleBinary('coredns', 'coredns'),
+  },
   { shownAs: 'busybox', repositories: ['busybox'], entrypoint: [], cmd: ['sh'], launch: exec },
   { shownAs: 'alpine', repositories: ['alpine'], entrypoint: [], cmd: ['/bin/sh'], launch: exec },
   {

@@ -10,6 +10,7 @@ const programs: Record<string, () => Promise<Program>> = {
   nginx: () => import('./nginx.js'),
   echoserver: () => import('./echoserver.js'),
   pause: () => import('./pause.js'),
+  coredns: () => import('../dns/cli.js'),
 };
 
 async function main(argv: string[]): Promise<void> {

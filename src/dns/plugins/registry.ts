@@ -9,6 +9,7 @@ import { setupErrors } from './errors/index.js';
 import { setupFile } from './file/index.js';
 import { setupForward } from './forward/handler.js';
 import { setupHealth } from './health/index.js';
+import { setupHosts } from './hosts/index.js';
 import { setupKubernetes } from './kubernetes/handler.js';
 import { setupLoadbalance } from './loadbalance/index.js';
 import { setupLog } from './log/index.js';
@@ -16,10 +17,13 @@ import { setupLoop } from './loop/index.js';
 import { setupPrometheus } from './prometheus/index.js';
 import { setupReady } from './ready/index.js';
 import { setupReload } from './reload/index.js';
+import { setupRewrite } from './rewrite/index.js';
 
 type Setup = (d: Directive, ctx: SetupContext, all: () => Plugin[]) => Plugin;
+/** A plugin whose directives all feed one handler (rewrite: one ordered rule list per server block). */
+type GroupSetup = { group: (ds: Directive[], ctx: SetupContext) => Plugin };
 
-export const PLUGIN_ORDER: readonly [string, Setup][] = [
+export const PLUGIN_ORDER: readonly [string, Setup | GroupSetup][] = [
   ['reload', setupReload],
   ['ready', setupReady],
   ['health', setupHealth],
@@ -28,14 +32,16 @@ export const PLUGIN_ORDER: readonly [string, Setup][] = [
   ['log', setupLog],
   ['loadbalance', setupLoadbalance],
   ['cache', setupCache],
+  ['rewrite', { group: setupRewrite }],
   ['autopath', setupAutopath],
+  ['hosts', setupHosts],
   ['kubernetes', setupKubernetes],
   ['file', setupFile],
   ['loop', setupLoop],
   ['forward', setupForward],
 ];
 
-const SINGLE_USE = new Set(['reload', 'ready', 'health', 'prometheus', 'errors', 'loadbalance', 'cache', 'autopath', 'kubernetes', 'loop']);
+const SINGLE_USE = new Set(['reload', 'ready', 'health', 'prometheus', 'errors', 'loadbalance', 'cache', 'autopath', 'hosts', 'kubernetes', 'loop']);
 
 /** Builds a server block's plugins in execution order; unknown or repeated directives are errors. */
 export function setupPlugins(directives: Directive[], ctx: SetupContext, all: () => Plugin[]): Plugin[] {
@@ -47,6 +53,11 @@ export function setupPlugins(directives: Directive[], ctx: SetupContext, all: ()
     seen.add(d.name);
   }
   const plugins: Plugin[] = [];
-  for (const [name, setup] of PLUGIN_ORDER) for (const d of directives.filter((x) => x.name === name)) plugins.push(setup(d, ctx, all));
+  for (const [name, setup] of PLUGIN_ORDER) {
+    const mine = directives.filter((x) => x.name === name);
+    if (mine.length === 0) continue;
+    if ('group' in setup) plugins.push(setup.group(mine, ctx));
+    else for (const d of mine) plugins.push(setup(d, ctx, all));
+  }
   return plugins;
 }

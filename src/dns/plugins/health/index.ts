@@ -1,5 +1,5 @@
 // health [ADDRESS] { lameduck DURATION }: 200 OK on /health for as long as the process is up;
-// lameduck keeps serving for DURATION after shutdown starts.
+// lameduck keeps serving for DURATION after shutdown starts (not on a reload).
 
 import { argError, type Directive } from '../../corefile/parse.js';
 import type { Plugin } from '../../plugin.js';
@@ -19,8 +19,9 @@ export function setupHealth(d: Directive): Plugin {
     name: 'health',
     serve: (req, next) => next(req),
     start: () => endpoint.start(),
-    stop: async () => {
-      if (lameduckMs > 0) await new Promise((r) => setTimeout(r, lameduckMs));
+    stop: async (reason) => {
+      // lameduck delays the final shutdown only; a reload swaps the listener right away
+      if (lameduckMs > 0 && reason !== 'reload') await new Promise((r) => setTimeout(r, lameduckMs));
       await endpoint.stop();
     },
   };
