@@ -148,6 +148,19 @@ const images: ImageSpec[] = [
     launch: singleBinary('echoserver', 'echoserver'),
   },
   {
+    // kemu's Traefik-like ingress controller (src/ingress/cli.ts) stands in for Traefik.
+    shownAs: 'traefik',
+    repositories: ['traefik'],
+    entrypoint: ['/entrypoint.sh'],
+    cmd: ['traefik'],
+    launch: (argv) => {
+      const inner = afterWrapper(argv, '/entrypoint.sh');
+      // The image's entrypoint script runs traefik when the first argument is a flag.
+      if (inner[0]?.startsWith('-')) return builtin('traefik', inner);
+      return base(inner[0]) === 'traefik' ? builtin('traefik', inner.slice(1)) : exec(inner);
+    },
+  },
+  {
     shownAs: 'registry.k8s.io/pause',
     repositories: ['pause', 'google_containers/pause', 'google-containers/pause'],
     entrypoint: ['/pause'],

@@ -9,6 +9,7 @@ const programs: Record<string, () => Promise<Program>> = {
   whoami: () => import('./whoami.js'),
   nginx: () => import('./nginx.js'),
   echoserver: () => import('./echoserver.js'),
+  traefik: () => import('../ingress/cli.js'),
   pause: () => import('./pause.js'),
   coredns: () => import('../dns/cli.js'),
 };

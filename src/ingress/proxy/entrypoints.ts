@@ -1,0 +1,227 @@
+// The entrypoints: a plain HTTP listener (web) and a TLS one (websecure, certificate by SNI).
+// Each request is refused early when it is malformed (Node's parser answers conflicting
+// Content-Length/Transfer-Encoding, bad header syntax, oversized headers and slow clients; the
+// path is normalised here), then routed on the current runtime, run through its router's chain,
+// counted in the metrics and written to the access log.
+
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { accessLogRecord } from '../access-log.js';
+import type { RouterConfig } from '../config/types.js';
+import type { IngressMetrics } from '../metrics.js';
+import { routingHost, normalizeTarget } from '../router/request-target.js';
+import type { CertificateStore } from './certificates.js';
+import { reply, UpstreamConnectError, type ProxyContext } from './context.js';
+import { forwardedHeaders, isWebSocketUpgrade } from './forwarded.js';
+import type { Runtime } from './runtime.js';
+import { replyUpstreamError } from './upstream.js';
+
+export interface EntryPointTimeouts {
+  /** time to receive the complete request head (slow headers -> 408) */
+  headersMs: number;
+  /** time to receive the whole request, body included (slow body -> 408) */
+  requestMs: number;
+  /** idle keep-alive connections are closed after this */
+  idleMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: EntryPointTimeouts = { headersMs: 60_000, requestMs: 60_000, idleMs: 180_000 };
+
+export interface EntryPointOptions {
+  name: string;
+  port: number;
+  host: string;
+  tls?: { store: CertificateStore; defaultCert: { certPem: string; keyPem: string } };
+  timeouts: EntryPointTimeouts;
+  /** request head limit in bytes (over it: 431) */
+  maxHeaderSize: number;
+  /** the `Server` header added to responses that have none; undefined = none (stock Traefik) */
+  serverHeader?: string;
+  /** X-Forwarded-Server */
+  hostname: string;
+  runtime(): Runtime;
+  metrics: IngressMetrics;
+  accessLog?: (record: Record<string, unknown>) => void;
+  onError(message: string): void;
+}
+
+function clientAddress(socket: Socket): { ip: string; port: number } {
+  return { ip: (socket.remoteAddress ?? '').replace(/^::ffff:/, '').replace(/%.*$/, ''), port: socket.remotePort ?? 0 };
+}
+
+const CLIENT_ERROR_STATUS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_HEADERS_TIMEOUT: '408 Request Timeout',
+};
+
+export class EntryPoint {
+  private readonly server: http.Server;
+  private readonly inFlight = new Set<ServerResponse>();
+  /** every client connection, upgraded tunnels included (the HTTP server forgets those) */
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly opts: EntryPointOptions) {
+    const common: http.ServerOptions = {
+      headersTimeout: opts.timeouts.headersMs,
+      requestTimeout: opts.timeouts.requestMs,
+      keepAliveTimeout: opts.timeouts.idleMs,
+      maxHeaderSize: opts.maxHeaderSize,
+      requireHostHeader: true,
+      // how often Node looks for clients past their header/request deadline (default 30 s)
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(opts.timeouts.headersMs / 2))),
+    };
+    this.server = opts.tls
+      ? https.createServer({ ...common, cert: opts.tls.defaultCert.certPem, key: opts.tls.defaultCert.keyPem, SNICallback: (name, cb) => cb(null, opts.tls!.store.contextFor(name)) })
+      : http.createServer(common);
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const res = new http.ServerResponse(req);
+      res.assignSocket(socket as Socket);
+      // a finished response means the upgrade was answered without a tunnel
+      res.once('finish', () => socket.end());
+      void this.handle(req, res, { socket, head });
+    });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (!socket.writable || (socket as Socket).bytesWritten > 0) {
+        socket.destroy();
+        return;
+      }
+      const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status}`);
+    });
+    const gauge = { entrypoint: opts.name, protocol: 'http' };
+    let open = 0;
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      opts.metrics.openConnections.set(gauge, ++open);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        opts.metrics.openConnections.set(gauge, --open);
+      });
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** Stops accepting, lets requests in flight finish (up to graceMs), then closes everything. */
+  async close(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    this.server.closeIdleConnections();
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.server.closeAllConnections();
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+    const started = process.hrtime.bigint();
+    const startDate = new Date();
+    const runtime = this.opts.runtime();
+    const client = clientAddress(req.socket);
+    const tlsSocket = this.opts.tls ? (req.socket as TLSSocket) : undefined;
+    const tls = tlsSocket ? { version: tlsSocket.getProtocol() ?? '', cipher: tlsSocket.getCipher()?.name ?? '' } : undefined;
+    const socket = req.socket;
+    const bytesBefore = socket.bytesWritten;
+    this.inFlight.add(res);
+    const target = normalizeTarget(req.url ?? '/');
+    const ctx: ProxyContext = {
+      req,
+      res,
+      entryPoint: this.opts.name,
+      tls: Boolean(this.opts.tls),
+      clientIp: client.ip,
+      path: target.ok ? target.path : '/',
+      query: target.ok ? target.query : '',
+      upstreamHeaders: forwardedHeaders({ headers: req.headers, clientIp: client.ip, tls: Boolean(this.opts.tls), serverName: this.opts.hostname, trusted: false }),
+      onResponseHeaders: [],
+      retryAttempts: 0,
+      ...(upgrade ? { upgrade } : {}),
+    };
+    if (this.opts.serverHeader) {
+      const name = this.opts.serverHeader;
+      ctx.onResponseHeaders.push((h) => {
+        h.server ??= name;
+      });
+    }
+    let router: RouterConfig | undefined;
+    try {
+      if (!target.ok) {
+        reply(ctx, 400, `400 Bad Request: ${target.reason}\n`);
+      } else {
+        const host = routingHost(req.headers.host);
+        const header = (name: string): string | undefined => {
+          const v = req.headers[name.toLowerCase()];
+          return Array.isArray(v) ? v.join(',') : v;
+        };
+        router = runtime.table.match(this.opts.name, { host, path: target.path, method: req.method ?? 'GET', header, query: new URLSearchParams(target.query), clientIp: client.ip })?.config;
+        const chain = router ? runtime.handlerFor(router) : undefined;
+        if (!router || !chain) {
+          reply(ctx, 404, '404 page not found\n');
+        } else {
+          const serviceName = router.service;
+          const service = runtime.config.services.find((s) => s.name === serviceName);
+          if (service && !service.loadBalancer.passHostHeader) delete ctx.upstreamHeaders.host;
+          await chain(ctx);
+        }
+      }
+    } catch (e) {
+      if (e instanceof UpstreamConnectError) {
+        this.opts.onError(`'${e.code}' caused by: ${e.url}`);
+        replyUpstreamError(ctx, e);
+      } else {
+        this.opts.onError(`request ${req.method} ${req.url}: ${(e as Error).message}`);
+        reply(ctx, 500, 'Internal Server Error');
+      }
+    }
+    const done = (): void => {
+      this.inFlight.delete(res);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = ctx.originStatus === 499 ? 499 : res.statusCode;
+      const requestBytes = Number(req.headers['content-length'] ?? 0) || 0;
+      const responseBytes = Math.max(0, socket.bytesWritten - bytesBefore);
+      const protocol = upgrade && isWebSocketUpgrade(req.headers) ? 'websocket' : /text\/event-stream/.test(String(res.getHeader('content-type') ?? '')) ? 'sse' : 'http';
+      this.opts.metrics.observe({ entryPoint: this.opts.name, ...(router ? { service: router.service } : {}), code: status, method: req.method ?? 'GET', protocol, seconds, ...(tls ? { tls } : {}), requestBytes, responseBytes });
+      this.opts.accessLog?.(
+        accessLogRecord({
+          start: startDate,
+          durationNs: Math.round(seconds * 1e9),
+          ...(router ? { router } : {}),
+          ...(ctx.serviceUrl ? { serviceUrl: ctx.serviceUrl } : {}),
+          clientAddr: `${client.ip}:${client.port}`,
+          clientIp: client.ip,
+          clientPort: client.port,
+          ...(ctx.username ? { username: ctx.username } : {}),
+          host: req.headers.host ?? '',
+          method: req.method ?? 'GET',
+          path: req.url ?? '/',
+          protocol: `HTTP/${req.httpVersion}`,
+          scheme: this.opts.tls ? 'https' : 'http',
+          requestBytes,
+          originStatus: ctx.originStatus ?? 0,
+          downstreamStatus: status,
+          downstreamBytes: responseBytes,
+          retryAttempts: ctx.retryAttempts,
+          entryPoint: this.opts.name,
+          ...(tls ? { tls } : {}),
+        }),
+      );
+    };
+    if (res.writableFinished || upgrade) done();
+    else res.once('close', done);
+  }
+}
