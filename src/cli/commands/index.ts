@@ -5,6 +5,7 @@ import type { Command } from '../context.js';
 import { apiResourcesCommand } from './api-resources.js';
 import { annotateCommand } from './annotate.js';
 import { controlPlaneCommand, demoCommand, downCommand, nodeAgentCommand, statusCommand, upCommand } from './lifecycle.js';
+import { labCommand } from './lab.js';
 import { labelCommand } from './label.js';
 import { applyCommand } from './apply.js';
 import { createCommand } from './create.js';
@@ -14,6 +15,7 @@ import { describeCommand } from './describe.js';
 import { getCommand } from './get.js';
 import { logsCommand } from './logs.js';
 import { patchCommand } from './patch.js';
+import { rulesCommand } from './rules.js';
 import { scaleCommand } from './scale.js';
 import { versionCommand } from './version.js';
 import { waitCommand } from './wait.js';
@@ -31,12 +33,14 @@ export const COMMANDS: Command[] = [
   waitCommand,
   logsCommand,
   execCommand,
+  rulesCommand,
   apiResourcesCommand,
   versionCommand,
   upCommand,
   downCommand,
   statusCommand,
   demoCommand,
+  labCommand,
   controlPlaneCommand,
   nodeAgentCommand,
 ];

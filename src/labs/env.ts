@@ -1,0 +1,58 @@
+// What a checker may look at: the cluster's API, programs run on the host, inside a node's network
+// namespace or inside a Pod (as `kemu exec` runs them). Checks see only this interface, so they can
+// be tested against a scripted cluster without root.
+
+import { clusterPaths, loadClusterConfig, type ClusterConfig } from '../api/cluster.js';
+import { clientForCluster, type HttpClient } from '../api/http-client.js';
+import { RESOURCES } from '../api/resources.js';
+import type { KubeObject, Node, Pod } from '../api/types.js';
+import { nodeNetnsName } from '../cni/topology/names.js';
+import { execInPodArgv, execOnNodeArgv, findPodRecord } from '../node/exec.js';
+import { exec, type ExecResult } from '../sys/exec.js';
+
+export interface LabEnv {
+  cluster: string;
+  config: ClusterConfig;
+  /** One API object by plural resource name; namespaced kinds are read from `default`. */
+  getObject(resource: string, name: string): Promise<KubeObject>;
+  nodes(): Promise<Node[]>;
+  /** Pods in `default` matching a label selector (a=b,c=d). */
+  pods(selector: string): Promise<Pod[]>;
+  /** Run a program; resolves with its exit code (never throws for a non-zero one). */
+  runOnHost(argv: string[], timeoutMs: number): Promise<ExecResult>;
+  runOnNode(node: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  runInPod(pod: Pod, argv: string[], timeoutMs: number): Promise<ExecResult>;
+}
+
+const byPlural = (plural: string) => {
+  const r = RESOURCES.find((x) => x.plural === plural);
+  if (!r) throw new Error(`unknown resource "${plural}"`);
+  return r;
+};
+
+function run(argv: string[], timeoutMs: number): Promise<ExecResult> {
+  return exec(argv[0], argv.slice(1), { timeoutMs, allowFailure: true }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: -1 }));
+}
+
+/** The LabEnv of a running cluster on this host. close() releases its API connection. */
+export function liveLabEnv(cluster: string): LabEnv & { close(): void } {
+  const client: HttpClient = clientForCluster(cluster);
+  return {
+    cluster,
+    config: loadClusterConfig(cluster),
+    getObject: (resource, name) => {
+      const r = byPlural(resource);
+      return client.get(r, r.namespaced ? 'default' : undefined, name);
+    },
+    nodes: async () => (await client.list<Node>(byPlural('nodes'))).items,
+    pods: async (selector) => (await client.list<Pod>(byPlural('pods'), 'default', { labelSelector: selector })).items,
+    runOnHost: run,
+    runOnNode: (node, argv, timeoutMs) => run(execOnNodeArgv(nodeNetnsName(node), argv), timeoutMs),
+    runInPod: async (pod, argv, timeoutMs) => {
+      const found = findPodRecord(clusterPaths(cluster).dir, [pod.spec.nodeName ?? ''], pod.metadata.uid ?? '');
+      if (!found) return { stdout: '', stderr: `pod ${pod.metadata.name} has no sandbox`, code: -1 };
+      return run(execInPodArgv(found.record, argv), timeoutMs);
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,210 @@
+// Every lab end to end, as a student does it: `kemu lab start`, the README's ```sh blocks run as
+// written (only the cluster name and underlay swapped for this test's own), the checker failing on
+// the starting state with the expected ids, the reference solution (kept here, not in labs/), the
+// checker passing with --json, `kemu lab reset` bringing the starting state back, teardown.
+
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+const CLI = path.join(repo, 'dist/cli/main.js');
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kemu-labs-e2e-'));
+const bin = path.join(root, 'bin');
+const home = path.join(root, 'home');
+fs.mkdirSync(bin);
+fs.mkdirSync(home);
+fs.writeFileSync(path.join(bin, 'kemu'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+const suffix = Math.random().toString(36).slice(2, 6);
+const UNDERLAY = `172.30.${10 + Math.floor(Math.random() * 200)}.0/24`;
+const started = new Set<string>();
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function envFor(cluster: string): NodeJS.ProcessEnv {
+  return { ...process.env, KEMU_STATE_ROOT: root, KEMU_CLUSTER: cluster, HOME: home, PATH: `${bin}:${process.env.PATH}` };
+}
+
+function run(cmd: string, args: string[], cluster: string, timeout = 180_000): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd: repo, env: envFor(cluster), timeout, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function kemuOk(cluster: string, args: string[]): Promise<string> {
+  const r = await run(process.execPath, [CLI, ...args], cluster);
+  if (r.code !== 0) throw new Error(`kemu ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' });
+
+/** The README's ```sh blocks, as one script, with the lab cluster's name and underlay swapped for the test's. */
+function readmeScript(lab: string, cluster: string): string {
+  const text = fs.readFileSync(path.join(repo, 'labs', lab, 'README.md'), 'utf8');
+  const blocks = [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+  expect(blocks.length).toBeGreaterThan(0);
+  return blocks
+    .join('\n')
+    .replace(/KEMU_CLUSTER=lab\b/g, `KEMU_CLUSTER=${cluster}`)
+    .replace(/\blab-(control-plane|worker\d*)\b/g, `${cluster}-$1`)
+    .replace(/kemu lab start (\d\d)/g, `kemu lab start $1 --underlay-cidr ${UNDERLAY}`);
+}
+
+interface CheckJson {
+  passed: boolean;
+  results: { id: string; type: 'check' | 'question'; passed: boolean; hint?: string }[];
+}
+
+async function check(cluster: string, lab: string): Promise<{ code: number; json: CheckJson }> {
+  const r = await run(process.execPath, [CLI, 'lab', 'check', lab, '--json'], cluster);
+  return { code: r.code, json: JSON.parse(r.stdout) as CheckJson };
+}
+
+const failing = (json: CheckJson, type?: 'check'): string[] =>
+  json.results.filter((r) => !r.passed && (type === undefined || r.type === type)).map((r) => r.id).sort();
+
+interface PodJson {
+  metadata: { name: string };
+  spec: { nodeName: string };
+  status: { podIP: string };
+}
+
+async function pods(cluster: string, selector: string): Promise<PodJson[]> {
+  return (JSON.parse(await kemuOk(cluster, ['get', 'pods', '-l', selector, '-o', 'json'])) as { items: PodJson[] }).items;
+}
+
+async function nodeField(cluster: string, node: string, jsonpath: string): Promise<string> {
+  return (await kemuOk(cluster, ['get', 'node', `${cluster}-${node}`, '-o', `jsonpath={${jsonpath}}`])).trim();
+}
+
+async function answer(cluster: string, lab: string, answers: Record<string, string>): Promise<void> {
+  for (const [q, v] of Object.entries(answers)) await kemuOk(cluster, ['lab', 'answer', lab, q, v]);
+}
+
+interface LabCase {
+  lab: string;
+  /** Failing ids after the README's steps, before the solution. */
+  failingAfterSteps: string[];
+  solve(cluster: string): Promise<void>;
+  /** Failing checks right after `kemu lab reset` (questions aside: a rebuilt cluster may have new addresses and chains). */
+  failingAfterReset: string[];
+}
+
+const CASES: LabCase[] = [
+  {
+    lab: '01',
+    failingAfterSteps: ['cni0-address', 'route-to-worker2', 'vtep-mac-of-worker2', 'vxlan-port'],
+    async solve(c) {
+      const [cni0] = JSON.parse(sh('ip', ['-n', `${c}-worker`, '-4', '-j', 'addr', 'show', 'cni0'])) as { addr_info: { local: string; prefixlen: number }[] }[];
+      const [vtep] = JSON.parse(sh('ip', ['-n', `${c}-worker2`, '-j', 'link', 'show', 'flannel.1'])) as { address: string }[];
+      const [vx] = JSON.parse(sh('ip', ['-n', `${c}-worker`, '-d', '-j', 'link', 'show', 'flannel.1'])) as { linkinfo: { info_data: { port: number } } }[];
+      const cidr = await nodeField(c, 'worker2', '.spec.podCIDR');
+      const routes = JSON.parse(sh('ip', ['-n', `${c}-worker`, '-j', 'route'])) as { dst: string; gateway?: string }[];
+      await answer(c, '01', {
+        'cni0-address': `${cni0.addr_info[0].local}/${cni0.addr_info[0].prefixlen}`,
+        'route-to-worker2': routes.find((r) => r.dst === cidr)!.gateway!,
+        'vtep-mac-of-worker2': vtep.address,
+        'vxlan-port': String(vx.linkinfo.info_data.port),
+      });
+    },
+    failingAfterReset: [],
+  },
+  {
+    lab: '02',
+    failingAfterSteps: ['first-probability', 'sep-chain-on-worker2', 'svc-chain'],
+    async solve(c) {
+      const nat = sh('ip', ['netns', 'exec', `${c}-worker`, 'iptables-save', '-t', 'nat']);
+      const onWorker2 = (await pods(c, 'app=web')).find((p) => p.spec.nodeName === `${c}-worker2`)!;
+      await answer(c, '02', {
+        'svc-chain': /"default\/web:http cluster IP".* -j (KUBE-SVC-\w+)/.exec(nat)![1],
+        'sep-chain-on-worker2': new RegExp(`-A (KUBE-SEP-\\w+) .*--to-destination ${onWorker2.status.podIP}:8080`).exec(nat)![1],
+        'first-probability': String(1 / 4),
+      });
+    },
+    failingAfterReset: ['four-endpoint-chains', 'web-scaled-to-4'],
+  },
+  {
+    lab: '03',
+    failingAfterSteps: ['clientip-local', 'clientip-via-worker'],
+    async solve(c) {
+      // flannel gives flannel.1 the network address of the node's subnet; the host is the underlay's first address.
+      const workerNet = (await nodeField(c, 'worker', '.spec.podCIDR')).split('/')[0];
+      await answer(c, '03', { 'clientip-via-worker': workerNet, 'clientip-local': UNDERLAY.replace(/\.0\/24$/, '.1') });
+    },
+    failingAfterReset: ['no-local-endpoint-drops', 'source-ip-preserved', 'traffic-policy-local'],
+  },
+  {
+    lab: '04',
+    failingAfterSteps: ['service-ips-elements', 'web-service-chain'],
+    async solve(c) {
+      const services = (JSON.parse(await kemuOk(c, ['get', 'svc', '-o', 'json'])) as { items: unknown[] }).items;
+      const table = sh('ip', ['netns', 'exec', `${c}-worker`, 'nft', 'list', 'table', 'ip', 'kube-proxy']);
+      await answer(c, '04', {
+        'service-ips-elements': String(services.length),
+        'web-service-chain': /chain (service-\w+-default\/web\/tcp\/http) \{/.exec(table)![1],
+      });
+    },
+    failingAfterReset: ['more-services'],
+  },
+  {
+    lab: '09',
+    failingAfterSteps: ['next-hop-for-control-plane', 'pods-reach-each-other'],
+    async solve(c) {
+      const roles = ['control-plane', 'worker', 'worker2'];
+      for (const from of roles) {
+        for (const to of roles.filter((r) => r !== from)) {
+          sh('ip', ['-n', `${c}-${from}`, 'route', 'replace', await nodeField(c, to, '.spec.podCIDR'), 'via', await nodeField(c, to, '.status.addresses[0].address')]);
+        }
+      }
+      await answer(c, '09', { 'next-hop-for-control-plane': await nodeField(c, 'control-plane', '.status.addresses[0].address') });
+    },
+    failingAfterReset: ['pods-reach-each-other', 'worker-routes-to-worker2'],
+  },
+];
+
+afterAll(async () => {
+  for (const c of started) await run(process.execPath, [CLI, 'down'], c);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('kemu lab, every lab as documented', () => {
+  it('lists the labs', async () => {
+    const out = await kemuOk(`tl-${suffix}`, ['lab', 'list']);
+    for (const c of CASES) expect(out).toMatch(new RegExp(`^${c.lab}-\\S+ +3 nodes, `, 'm'));
+  });
+
+  it.each(CASES)('lab $lab: README steps, failing checks with hints, solution, pass, reset', async (c) => {
+    const cluster = `tl${c.lab}-${suffix}`;
+    started.add(cluster);
+    const steps = await run('bash', ['-e', '-o', 'pipefail', '-c', readmeScript(c.lab === '09' ? '09-overlay-by-hand' : fs.readdirSync(path.join(repo, 'labs')).find((d) => d.startsWith(`${c.lab}-`))!, cluster)], cluster);
+    expect(steps.stderr + steps.stdout).not.toMatch(/^error:/m);
+    expect(steps.code).toBe(0);
+
+    const before = await check(cluster, c.lab);
+    expect(before.code).toBe(1);
+    expect(failing(before.json)).toEqual(c.failingAfterSteps);
+    for (const r of before.json.results.filter((x) => !x.passed)) expect(r.hint?.length).toBeGreaterThan(0);
+
+    await c.solve(cluster);
+    const after = await check(cluster, c.lab);
+    expect(failing(after.json)).toEqual([]);
+    expect(after.json.passed).toBe(true);
+    expect(after.code).toBe(0);
+
+    await kemuOk(cluster, ['lab', 'reset', c.lab]);
+    const reset = await check(cluster, c.lab);
+    expect(failing(reset.json, 'check')).toEqual(c.failingAfterReset);
+
+    await kemuOk(cluster, ['down']);
+    started.delete(cluster);
+  }, 300_000);
+});
