@@ -1,15 +1,19 @@
 // The iptables proxier's backend on a real kernel: iptables-restore --noflush --counters for the
-// ruleset transaction, iptables-save for the chains that exist, and iptables -N / -C / -I for the
-// jumps from the built-in chains. With a netns every command runs inside it (nsenter), so rules
+// ruleset transaction (a full sync: iptables-save -c, the transaction applied to that text, one
+// plain restore of the tables — see flush-restore.ts for why), iptables-save for the chains that
+// exist, and iptables -N / -C / -I for the jumps from the built-in chains. With a netns every command runs inside it (nsenter), so rules
 // never land in the host's namespace.
 
 import type { IptablesBackend, IptablesTable } from '../proxy/iptables/backend.js';
+import { flushRestoreInput } from '../proxy/iptables/flush-restore.js';
 import { iptablesSave } from './iptables.js';
 import { execIn, type Netns } from './netns.js';
 
 /** Seconds to wait for the xtables lock, which is one file shared by every namespace on the host. */
 const LOCK_WAIT = ['-w', '5'];
 const TIMEOUT_MS = 30_000;
+/** A full sync of 10,000 Services takes ~13 s on an idle host; leave room for a busy one. */
+const FULL_SYNC_TIMEOUT_MS = 180_000;
 
 /** Chain names declared in iptables-save output (":NAME POLICY [p:b]" lines), in order. */
 export function chainNamesFromSave(text: string): string[] {
@@ -29,8 +33,16 @@ export class KernelIptablesBackend implements IptablesBackend {
     return chainNamesFromSave(await iptablesSave(this.netns, table));
   }
 
-  async restore(text: string): Promise<void> {
-    await execIn(this.netns, 'iptables-restore', [...LOCK_WAIT, '--noflush', '--counters'], { input: text, timeoutMs: TIMEOUT_MS });
+  async restore(text: string, opts: { fullSync?: boolean } = {}): Promise<void> {
+    if (!opts.fullSync) {
+      await execIn(this.netns, 'iptables-restore', [...LOCK_WAIT, '--noflush', '--counters'], { input: text, timeoutMs: TIMEOUT_MS });
+      return;
+    }
+    // Rules another component adds between the save and the restore would be lost; flannel
+    // re-checks its rules and puts them back, and full syncs are rare (startup, hourly, failures).
+    const saved = await execIn(this.netns, 'iptables-save', ['-c'], { timeoutMs: FULL_SYNC_TIMEOUT_MS });
+    const input = flushRestoreInput(saved.stdout, text);
+    await execIn(this.netns, 'iptables-restore', [...LOCK_WAIT, '--counters'], { input, timeoutMs: FULL_SYNC_TIMEOUT_MS });
   }
 
   async ensureChain(table: IptablesTable, chain: string): Promise<void> {

@@ -19,17 +19,37 @@ describe('SyncRunner', () => {
     return { r, starts };
   }
 
-  it('syncs at once, then batches requests within minInterval into one sync', async () => {
+  it('syncs at once while the burst lasts, then batches requests until the next token', async () => {
     const { r, starts } = runner();
     r.run();
     await vi.advanceTimersByTimeAsync(0);
     expect(starts).toEqual([0]);
     await vi.advanceTimersByTimeAsync(100);
+    r.run(); // the second token of the burst: at once
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts).toEqual([0, 100]);
+    await vi.advanceTimersByTimeAsync(100);
     r.run();
     r.run();
     r.run();
     await vi.advanceTimersByTimeAsync(2000);
-    expect(starts).toEqual([0, 1000]);
+    // Tokens refill at one per second: 0.1 left after the second sync, a whole one at 1000.
+    expect(starts).toEqual([0, 100, 1000]);
+    await r.stop();
+  });
+
+  it('syncs a change after a quiet period at once', async () => {
+    const { r, starts } = runner();
+    for (let i = 0; i < 4; i++) {
+      r.run();
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    await vi.advanceTimersByTimeAsync(10_000);
+    const before = starts.length;
+    r.run();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts.length).toBe(before + 1);
+    expect(starts.at(-1)).toBe(Date.now());
     await r.stop();
   });
 

@@ -7,8 +7,13 @@ export type IptablesTable = 'filter' | 'nat' | 'mangle';
 export interface IptablesBackend {
   /** Names of the chains that exist now in a table (iptables-save -t TABLE). */
   listChains(table: IptablesTable): Promise<string[]>;
-  /** One `iptables-restore --noflush --counters` transaction; rejects (and changes nothing) on error. */
-  restore(text: string): Promise<void>;
+  /**
+   * One transaction with `iptables-restore --noflush --counters` semantics: declared chains are
+   * created or flushed, rules appended, "-X" chains deleted, everything else kept. Rejects (and
+   * changes nothing) on error. fullSync marks a sync that rewrites every kube-proxy chain, which a
+   * backend may apply by another route with the same outcome.
+   */
+  restore(text: string, opts?: { fullSync?: boolean }): Promise<void>;
   /** `iptables -N` unless the chain exists. */
   ensureChain(table: IptablesTable, chain: string): Promise<void>;
   /** `iptables -C`, then `iptables -I CHAIN 1` when the rule is missing. */

@@ -40,8 +40,10 @@ export interface BuildInput {
   /** Partial sync: only these Services get their SVC/SVL/EXT/FW/SEP chains written. Omit for a full sync. */
   changedServices?: ReadonlySet<NamespacedName>;
   /** nat chains that exist now; the unused per-service ones among them are deleted. Omit to skip cleanup. */
-  existingNatChains?: readonly string[];
+  existingNatChains?: Iterable<string>;
   largeClusterMode: boolean;
+  /** Rendered text of earlier syncs, reused for unchanged service ports; omit for a one-off build. */
+  cache?: RenderCache;
 }
 
 export interface BuildOutput {
@@ -51,7 +53,8 @@ export interface BuildOutput {
   rulesWritten: { filter: number; nat: number };
   /** Rule lines kube-proxy believes are installed after this sync, per table. */
   rulesTotal: { filter: number; nat: number };
-  activeNatChains: Set<string>;
+  /** Per-service nat chains this sync declared (all of them on a full sync, the changed ones on a partial). */
+  writtenNatChains: string[];
   deletedNatChains: string[];
   /** Service ports whose internal / external traffic is dropped for lack of local endpoints. */
   noLocalEndpoints: { internal: number; external: number };
@@ -85,10 +88,7 @@ export function buildRestore(input: BuildInput, cfg: ResolvedIptablesConfig): Bu
   const filterRules = new LineBuffer();
   const natChains = new LineBuffer();
   const natRules = new LineBuffer();
-  // Chains of unchanged services in a partial sync: computed for the metrics, then dropped.
-  const skippedChains = new LineBuffer();
-  const skippedRules = new LineBuffer();
-  const activeNatChains = new Set<string>();
+  const staleNatChains = new LineBuffer();
   const noLocalEndpoints = { internal: 0, external: 0 };
   const mark = cfg.masqueradeMark;
   const ipv4 = cfg.ipFamily === 'IPv4';
@@ -98,7 +98,6 @@ export function buildRestore(input: BuildInput, cfg: ResolvedIptablesConfig): Bu
   }
   for (const chain of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) {
     natChains.chain(chain);
-    activeNatChains.add(chain);
   }
 
   // Static rules.
@@ -135,56 +134,169 @@ export function buildRestore(input: BuildInput, cfg: ResolvedIptablesConfig): Bu
     '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT',
   );
 
-  const out: ServicePortOutput = { filterRules, natChains, natRules, skippedChains, skippedRules, activeNatChains, noLocalEndpoints };
-  for (const key of [...input.services.keys()].sort()) {
+  // Per service port, in key order: its dispatch rules always, its own chains unless unchanged.
+  const cache = input.cache ?? new RenderCache();
+  const filterParts: string[] = [];
+  const natChainParts: string[] = [];
+  const natRuleParts: string[] = [];
+  const writtenNatChains: string[] = [];
+  let filterRuleCount = filterRules.lines.length;
+  let natRuleCount = natRules.lines.length;
+  let skippedRuleCount = 0;
+  for (const key of cache.sortedKeys(input.services)) {
     const svc = input.services.get(key)!;
-    const unchanged = input.changedServices !== undefined && !input.changedServices.has(svc.name.namespacedName);
-    writeServicePort(out, cfg, svc, input.endpoints.get(key) ?? [], { unchanged, largeClusterMode: input.largeClusterMode });
+    const r = cache.render(key, svc, input.endpoints.get(key) ?? NO_ENDPOINTS, input.largeClusterMode, cfg);
+    filterParts.push(r.filterRules);
+    filterRuleCount += r.filterRuleCount;
+    natRuleParts.push(r.natDispatchRules);
+    natRuleCount += r.natDispatchRuleCount;
+    noLocalEndpoints.internal += r.noLocalEndpoints.internal;
+    noLocalEndpoints.external += r.noLocalEndpoints.external;
+    if (input.changedServices !== undefined && !input.changedServices.has(svc.name.namespacedName)) {
+      skippedRuleCount += r.chainRuleCount;
+      continue;
+    }
+    natChainParts.push(r.chainDeclarations);
+    natRuleParts.push(r.chainRules);
+    natRuleCount += r.chainRuleCount;
+    writtenNatChains.push(...r.chains);
   }
+  const tail = new LineBuffer();
 
   // NodePort dispatch: must stay the last rule of nat KUBE-SERVICES.
   const lastRuleComment = quoted('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
   if (cfg.nodePortIPs === undefined) {
     const exclude = ipv4 ? (cfg.localhostNodePorts ? [] : ['!', '-d', '127.0.0.0/8']) : ['!', '-d', '::1/128'];
-    natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', lastRuleComment, '-m', 'addrtype', '--dst-type', 'LOCAL', exclude, '-j', KUBE_NODEPORTS);
+    tail.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', lastRuleComment, '-m', 'addrtype', '--dst-type', 'LOCAL', exclude, '-j', KUBE_NODEPORTS);
   } else {
     for (const ip of cfg.nodePortIPs) {
-      natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', lastRuleComment, '-d', ip, '-j', KUBE_NODEPORTS);
+      tail.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', lastRuleComment, '-d', ip, '-j', KUBE_NODEPORTS);
     }
   }
+  natRuleCount += tail.lines.length;
 
   // Stale per-service chains: declare (which flushes) and delete.
   const deletedNatChains: string[] = [];
-  for (const chain of input.existingNatChains ?? []) {
-    if (activeNatChains.has(chain) || !isServiceChainName(chain)) continue;
-    natChains.chain(chain);
-    deletedNatChains.push(chain);
+  if (input.existingNatChains !== undefined) {
+    const active = cache.activeChains(input.services);
+    for (const chain of input.existingNatChains) {
+      if (active.has(chain) || !isServiceChainName(chain)) continue;
+      staleNatChains.chain(chain);
+      deletedNatChains.push(chain);
+    }
   }
-  const natRuleCount = natRules.lines.length;
-  for (const chain of deletedNatChains) natRules.lines.push(`-X ${chain}`);
+  for (const chain of deletedNatChains) tail.lines.push(`-X ${chain}`);
 
-  const restore = [
-    '*filter', ...filterChains.lines, ...filterRules.lines, 'COMMIT',
-    '*nat', ...natChains.lines, ...natRules.lines, 'COMMIT',
-  ].join('\n') + '\n';
+  const lines = (b: LineBuffer): string => joinLines(b.lines);
+  const restore =
+    '*filter\n' + lines(filterChains) + lines(filterRules) + filterParts.join('') + 'COMMIT\n' +
+    '*nat\n' + lines(natChains) + natChainParts.join('') + lines(staleNatChains) +
+    lines(natRules) + natRuleParts.join('') + lines(tail) + 'COMMIT\n';
   return {
     restore,
-    rulesWritten: { filter: filterRules.lines.length, nat: natRuleCount },
-    rulesTotal: { filter: filterRules.lines.length, nat: natRuleCount + skippedRules.lines.length },
-    activeNatChains,
+    rulesWritten: { filter: filterRuleCount, nat: natRuleCount },
+    rulesTotal: { filter: filterRuleCount, nat: natRuleCount + skippedRuleCount },
+    writtenNatChains,
     deletedNatChains,
     noLocalEndpoints,
   };
 }
 
-/** Where one service port's rules go; the skipped buffers take unchanged chains of a partial sync. */
+const NO_ENDPOINTS: readonly EndpointInfo[] = Object.freeze([]);
+
+/** One service port's restore text, split by where it goes in the transaction; lines end in "\n". */
+interface RenderedServicePort {
+  /** filter rules (KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-PROXY-FIREWALL, KUBE-NODEPORTS). */
+  filterRules: string;
+  filterRuleCount: number;
+  /** nat KUBE-SERVICES / KUBE-NODEPORTS rules: written on every sync. */
+  natDispatchRules: string;
+  natDispatchRuleCount: number;
+  /** The service's own chains (SVC, SVL, EXT, FW, SEP): written when it changed or on a full sync. */
+  chains: string[];
+  chainDeclarations: string;
+  chainRules: string;
+  chainRuleCount: number;
+  noLocalEndpoints: { internal: number; external: number };
+}
+
+interface CacheEntry {
+  svc: ServicePortInfo;
+  endpoints: readonly EndpointInfo[];
+  largeClusterMode: boolean;
+  rendered: RenderedServicePort;
+}
+
+/**
+ * Rendered service ports kept between syncs. The change trackers hand out the same ServicePortInfo
+ * and endpoint-list objects until a Service changes, so object identity tells an entry is still
+ * good: a one-endpoint sync at 10,000 Services renders one service port and joins cached strings.
+ * Owned by one proxier (the text also depends on its fixed configuration).
+ */
+export class RenderCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  private keys: string[] = [];
+
+  /** The service port keys in sorted order; sorted again only when the set of keys changed. */
+  sortedKeys(services: ReadonlyMap<string, ServicePortInfo>): readonly string[] {
+    let same = services.size === this.keys.length;
+    if (same) for (const key of services.keys()) if (!this.entries.has(key)) { same = false; break; }
+    if (!same) {
+      this.keys = [...services.keys()].sort();
+      for (const key of this.entries.keys()) if (!services.has(key)) this.entries.delete(key);
+    }
+    return this.keys;
+  }
+
+  render(key: string, svc: ServicePortInfo, endpoints: readonly EndpointInfo[], largeClusterMode: boolean, cfg: ResolvedIptablesConfig): RenderedServicePort {
+    const hit = this.entries.get(key);
+    if (hit !== undefined && hit.svc === svc && hit.endpoints === endpoints && hit.largeClusterMode === largeClusterMode) return hit.rendered;
+    const rendered = renderServicePort(cfg, svc, endpoints, largeClusterMode);
+    this.entries.set(key, { svc, endpoints, largeClusterMode, rendered });
+    return rendered;
+  }
+
+  /** Every per-service chain in use (only needed when looking for stale chains). */
+  activeChains(services: ReadonlyMap<string, ServicePortInfo>): Set<string> {
+    const active = new Set<string>();
+    for (const key of services.keys()) for (const chain of this.entries.get(key)?.rendered.chains ?? []) active.add(chain);
+    return active;
+  }
+}
+
+const joinLines = (lines: readonly string[]): string => (lines.length === 0 ? '' : lines.join('\n') + '\n');
+
+function renderServicePort(cfg: ResolvedIptablesConfig, svc: ServicePortInfo, endpoints: readonly EndpointInfo[], largeClusterMode: boolean): RenderedServicePort {
+  const out: ServicePortOutput = {
+    filterRules: new LineBuffer(),
+    natRules: new LineBuffer(),
+    chainDeclarations: new LineBuffer(),
+    chainRules: new LineBuffer(),
+    chains: [],
+    noLocalEndpoints: { internal: 0, external: 0 },
+  };
+  writeServicePort(out, cfg, svc, endpoints, largeClusterMode);
+  return {
+    filterRules: joinLines(out.filterRules.lines),
+    filterRuleCount: out.filterRules.lines.length,
+    natDispatchRules: joinLines(out.natRules.lines),
+    natDispatchRuleCount: out.natRules.lines.length,
+    chains: out.chains,
+    chainDeclarations: joinLines(out.chainDeclarations.lines),
+    chainRules: joinLines(out.chainRules.lines),
+    chainRuleCount: out.chainRules.lines.length,
+    noLocalEndpoints: out.noLocalEndpoints,
+  };
+}
+
+/** Where one service port's rules go while it is rendered. */
 interface ServicePortOutput {
   filterRules: LineBuffer;
-  natChains: LineBuffer;
+  /** Rules in the shared nat dispatch chains. */
   natRules: LineBuffer;
-  skippedChains: LineBuffer;
-  skippedRules: LineBuffer;
-  activeNatChains: Set<string>;
+  chainDeclarations: LineBuffer;
+  chainRules: LineBuffer;
+  chains: string[];
   noLocalEndpoints: { internal: number; external: number };
 }
 
@@ -194,11 +306,11 @@ function writeServicePort(
   cfg: ResolvedIptablesConfig,
   svc: ServicePortInfo,
   endpoints: readonly EndpointInfo[],
-  opts: { unchanged: boolean; largeClusterMode: boolean },
+  largeClusterMode: boolean,
 ): void {
-  const { filterRules, natRules, activeNatChains, noLocalEndpoints } = out;
+  const { filterRules, natRules, noLocalEndpoints } = out;
   const ipv4 = cfg.ipFamily === 'IPv4';
-  const serviceComment = (text: string): string[] => (opts.largeClusterMode ? [] : ['-m', 'comment', '--comment', text]);
+  const serviceComment = (text: string): string[] => (largeClusterMode ? [] : ['-m', 'comment', '--comment', text]);
   const protocol = svc.protocol.toLowerCase();
   const spn = servicePortNameString(svc.name);
   const names = serviceChainNames(spn, svc.protocol);
@@ -286,12 +398,11 @@ function writeServicePort(
     filterRules.write('-A', KUBE_NODEPORTS, '-m', 'comment', '--comment', quoted(`${spn} health check node port`), '-m', 'tcp', '-p', 'tcp', '--dport', String(svc.healthCheckNodePort), '-j', 'ACCEPT');
   }
 
-  // 6. From here on: the service's own chains, skipped in a partial sync when nothing changed.
-  const chains = opts.unchanged ? out.skippedChains : out.natChains;
-  const rules = opts.unchanged ? out.skippedRules : natRules;
+  // 6. From here on: the service's own chains, left out of a partial sync when nothing changed.
+  const rules = out.chainRules;
   const declare = (chain: string): void => {
-    chains.chain(chain);
-    activeNatChains.add(chain);
+    out.chainDeclarations.chain(chain);
+    out.chains.push(chain);
   };
 
   // 7. Masquerade off-cluster traffic to the cluster IP: it may be routed to us from outside.

@@ -2,13 +2,15 @@
 // It deletes chains that have been stale long enough (own transaction), applies pending Service /
 // EndpointSlice changes, asks the pure builder for one transaction and runs it. The first sync,
 // every sync after a failure and one an hour are full: they re-create the static objects and
-// re-read the elements from the table.
+// re-read the chains, sets and elements from the table. Partial syncs read nothing: `nft list`
+// of a 10,000-Service table takes seconds (research/baselines.md finding 6), so they work from
+// what the proxier itself installed.
 
 import type { EndpointSlice, Service } from '../../api/types.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from '../change-tracker.js';
 import type { NamespacedName } from '../service-port.js';
 import type { NftablesBackend } from './backend.js';
-import { TRACKED_CONTAINERS, buildSync, staleChainDeletion, type ElementCache } from './builder.js';
+import { RenderCache, TRACKED_CONTAINERS, buildSync, staleChainDeletion, type ElementCache } from './builder.js';
 import { resolveConfig, type NftablesProxierConfig, type ResolvedNftablesConfig } from './config.js';
 
 /** Upstream proxyutil.FullSyncPeriod. */
@@ -35,6 +37,7 @@ export class NftablesProxier {
   private needFullSync = true;
   private lastFullSync = Number.NEGATIVE_INFINITY;
   private elements: ElementCache = new Map();
+  private readonly renderCache = new RenderCache();
   private staleChains = new Map<string, number>();
   private readonly counters: NftablesProxierMetrics = {
     sync_proxy_rules_nftables_sync_failures_total: 0,
@@ -111,17 +114,18 @@ export class NftablesProxier {
           services: serviceUpdate.map,
           endpoints: endpointsUpdate.map,
           changedServices,
-          existingChains: await this.backend.listChains(),
-          existingSets: await this.backend.listSets(),
+          existingChains: fullSync ? await this.backend.listChains() : undefined,
+          existingSets: fullSync ? await this.backend.listSets() : undefined,
           elements: this.elements,
           staleChains: this.staleChains,
           now,
+          cache: this.renderCache,
         },
         this.cfg,
       );
       operations = out.transaction.length;
       await this.backend.run(out.transaction);
-      this.elements = out.elements;
+      out.commit();
       this.staleChains = out.staleChains;
       this.counters.sync_proxy_rules_no_local_endpoints_total = out.noLocalEndpoints;
     } catch (err) {
