@@ -26,6 +26,10 @@ export const RESOURCES: readonly ResourceType[] = [
   { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', singular: 'replicaset', namespaced: true, shortNames: ['rs'] },
   { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', singular: 'ingress', namespaced: true, shortNames: ['ing'] },
   { group: 'networking.k8s.io', version: 'v1', kind: 'IngressClass', plural: 'ingressclasses', singular: 'ingressclass', namespaced: false, shortNames: [] },
+  // Traefik's CRDs (traefik.io/v1alpha1); they define no short names.
+  { group: 'traefik.io', version: 'v1alpha1', kind: 'IngressRoute', plural: 'ingressroutes', singular: 'ingressroute', namespaced: true, shortNames: [] },
+  { group: 'traefik.io', version: 'v1alpha1', kind: 'Middleware', plural: 'middlewares', singular: 'middleware', namespaced: true, shortNames: [] },
+  { group: 'traefik.io', version: 'v1alpha1', kind: 'TLSOption', plural: 'tlsoptions', singular: 'tlsoption', namespaced: true, shortNames: [] },
 ];
 
 export function apiVersionOf(r: ResourceType): string {

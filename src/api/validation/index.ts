@@ -4,6 +4,7 @@
 import type { ClusterConfig } from '../cluster.js';
 import type { FieldError } from '../errors.js';
 import type { ResourceType } from '../resources.js';
+import type { IngressRoute, Middleware, TLSOption } from '../traefik-types.js';
 import type { ConfigMap, Deployment, EndpointSlice, Ingress, IngressClass, KubeObject, Namespace, Node, Pod, ReplicaSet, Secret, Service } from '../types.js';
 import { validateConfigMap, validateConfigMapUpdate, validateSecret, validateSecretUpdate } from './config.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate } from './endpointslice.js';
@@ -13,6 +14,7 @@ import { validateNamespace, validateNamespaceUpdate } from './namespace.js';
 import { validateNode, validateNodeUpdate } from './node.js';
 import { validatePod, validatePodUpdate } from './pod.js';
 import { validateService, validateServiceUpdate } from './service.js';
+import { validateIngressRoute, validateIngressRouteUpdate, validateMiddleware, validateMiddlewareUpdate, validateTLSOption, validateTLSOptionUpdate } from './traefik.js';
 import { validateDeployment, validateDeploymentUpdate, validateReplicaSet, validateReplicaSetUpdate } from './workloads.js';
 
 export interface ValidationContext {
@@ -52,6 +54,12 @@ export function validateObject(r: ResourceType, obj: KubeObject, old: KubeObject
       return pick<Ingress>(obj, old, validateIngress, validateIngressUpdate);
     case 'IngressClass':
       return pick<IngressClass>(obj, old, validateIngressClass, validateIngressClassUpdate);
+    case 'IngressRoute':
+      return pick<IngressRoute>(obj, old, validateIngressRoute, validateIngressRouteUpdate);
+    case 'Middleware':
+      return pick<Middleware>(obj, old, validateMiddleware, validateMiddlewareUpdate);
+    case 'TLSOption':
+      return pick<TLSOption>(obj, old, validateTLSOption, validateTLSOptionUpdate);
     default: {
       // Kinds with only metadata rules (Event).
       const meta = validateObjectMeta(obj.metadata, r.namespaced, nameIsDNSSubdomain);
