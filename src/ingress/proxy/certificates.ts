@@ -17,11 +17,15 @@ export interface GeneratedCert {
   keyPem: string;
 }
 
-/** A self-signed P-256 certificate for `cn` with the given DNS SANs, valid for a year. */
+/**
+ * A self-signed RSA-2048 certificate for `cn` with the given DNS SANs, valid for a year. RSA as
+ * Traefik's default certificate: Node keeps the server's default key beside the one SNI picks, and
+ * under TLS 1.3 an EC default would be preferred over a Secret's RSA certificate.
+ */
 export async function generateSelfSigned(cn: string, dnsNames: string[] = []): Promise<GeneratedCert> {
   const dir = await mkdtemp(join(tmpdir(), 'kemu-cert-'));
   try {
-    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '365', '-subj', `/CN=${cn}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')];
+    const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '365', '-subj', `/CN=${cn}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')];
     if (dnsNames.length) args.push('-addext', `subjectAltName=${dnsNames.map((d) => `DNS:${d}`).join(',')}`);
     await exec('openssl', args, { timeoutMs: 15_000 });
     return { certPem: await readFile(join(dir, 'cert.pem'), 'utf8'), keyPem: await readFile(join(dir, 'key.pem'), 'utf8') };
