@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { defaultClusterConfig, type ClusterConfig } from '../../api/cluster.js';
 import { RESOURCES } from '../../api/resources.js';
 import type { Node } from '../../api/types.js';
+import { listLabs } from '../../labs/catalog.js';
+import { startAddons } from '../addons/apply.js';
 import type { Args } from '../args.js';
 import { parseArgs } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
@@ -42,14 +44,21 @@ function configFromFlags(cluster: string, args: Args): ClusterConfig {
 
 function nextSteps(cluster: string, nodes: { node: string; ip: string }[]): string {
   const c = cluster === 'kemu' ? '' : ` --cluster ${cluster}`;
+  const ip = nodes[0]?.ip ?? '<node IP>';
+  const labs = listLabs().map((l) => `  ${l.number}  ${l.spec.title}`);
   return [
     `Cluster "${cluster}" is up: ${nodes.map((n) => `${n.node} (${n.ip})`).join(', ')}.`,
     'Try:',
     `  kemu${c} get nodes -o wide`,
-    `  kemu${c} apply -f labs/demo/demo.yaml`,
-    `  kemu${c} get pods -o wide`,
-    `  ip netns exec ${nodes[0]?.node ?? `${cluster}-control-plane`} ip route      # a node's routes (flannel.1 to the others)`,
+    `  kemu${c} apply -f labs/demo/demo.yaml && kemu${c} get pods -o wide`,
+    `  kemu${c} exec <pod> -- dig web.default.svc.cluster.local     # cluster DNS (CoreDNS behind kube-dns 10.96.0.10)`,
+    `  kemu${c} rules ${nodes[0]?.node ?? ''} --service default/web        # kube-proxy's rules for a Service`,
+    `  curl -H 'Host: foo.example' http://${ip}:30080/               # the ingress (404 until an Ingress routes foo.example)`,
+    `  ip netns exec ${nodes[0]?.node ?? `${cluster}-control-plane`} ip route             # a node's routes (flannel.1 to the others)`,
     `  kemu${c} down`,
+    '',
+    'Labs (kemu lab start NN, then follow labs/NN-*/README.md):',
+    ...labs,
     '',
   ].join('\n');
 }
@@ -62,8 +71,10 @@ const UP_FLAGS = {
 } as const;
 
 async function bringUp(args: Args, ctx: CommandContext): Promise<void> {
-  const result = await up(configFromFlags(ctx.cluster, args));
+  const config = configFromFlags(ctx.cluster, args);
+  const result = await up(config);
   for (const w of result.warnings) ctx.err(`warning: ${w}\n`);
+  await startAddons(ctx.client(), config, (w) => ctx.err(`warning: ${w}\n`));
   ctx.out(nextSteps(ctx.cluster, result.nodes));
 }
 
