@@ -11,6 +11,7 @@ import type { Node } from '../api/types.js';
 import { recordResource } from '../cni/topology/ledger.js';
 import { nodeNames } from '../cni/topology/names.js';
 import { teardownCluster } from '../cni/topology/teardown.js';
+import { hostProblem } from '../cni/topology/host-checks.js';
 import { createUnderlay, type NodeUnderlay } from '../cni/topology/underlay.js';
 import { netnsPath } from '../sys/netns.js';
 import { runningPid, spawnDaemon, stopProcess } from '../sys/process.js';
@@ -54,7 +55,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -77,19 +78,50 @@ function checkProxyMode(mode: ClusterConfig['proxyMode']): void {
   if (mode === 'ipvs') throw new CliError('error: --proxy-mode ipvs is not implemented yet; use --proxy-mode iptables');
 }
 
-function checkHost(): void {
+/** Root, /run, the programs and the kernel features this config needs — before anything is made. */
+async function checkHost(config: ClusterConfig): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new CliError('error: kemu up must run as root: it creates network namespaces, links and rules (try: sudo kemu up)');
   }
   if (!fs.existsSync('/run/netns') && !fs.existsSync('/run')) throw new CliError('error: /run is missing: cannot register network namespaces');
+  const problem = await hostProblem(config);
+  if (problem !== undefined) throw new CliError(`error: ${problem}`);
 }
 
-async function startControlPlane(config: ClusterConfig): Promise<void> {
+/** How long each step of `up` took, written to logs/up.log (bench/cluster.ts prints it). */
+class PhaseTimer {
+  readonly phases: { phase: string; ms: number }[] = [];
+  private readonly start = performance.now();
+
+  async time<T>(phase: string, step: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await step();
+    } finally {
+      this.phases.push({ phase, ms: Math.round(performance.now() - t0) });
+    }
+  }
+
+  write(file: string): void {
+    const total = Math.round(performance.now() - this.start);
+    fs.writeFileSync(file, [...this.phases, { phase: 'total', ms: total }].map((p) => `${p.phase} ${p.ms}ms\n`).join(''));
+  }
+}
+
+function startControlPlane(config: ClusterConfig): void {
   const paths = clusterPaths(config.name);
   const [command, ...args] = selfCommand(['control-plane', '--cluster', config.name]);
-  const logFile = path.join(paths.logDir, 'control-plane.log');
-  const pid = spawnDaemon({ command, args, logFile, pidFile: paths.controlPlanePid });
+  const pid = spawnDaemon({ command, args, logFile: controlPlaneLog(config.name), pidFile: paths.controlPlanePid });
   recordResource(paths.dir, { kind: 'pid', name: String(pid) });
+}
+
+function controlPlaneLog(cluster: string): string {
+  return path.join(clusterPaths(cluster).logDir, 'control-plane.log');
+}
+
+async function waitForApi(config: ClusterConfig): Promise<void> {
+  const paths = clusterPaths(config.name);
+  const logFile = controlPlaneLog(config.name);
   const client = new HttpClient({ socketPath: paths.apiSocket });
   try {
     await waitFor('the API server', 15_000, async () => {
@@ -140,8 +172,9 @@ export interface UpResult {
 /** Build a new cluster and return once every node is Ready; on any failure nothing is left behind. */
 export async function up(config: ClusterConfig): Promise<UpResult> {
   checkClusterName(config.name);
-  checkHost();
   checkProxyMode(config.proxyMode);
+  const timer = new PhaseTimer();
+  await timer.time('host checks', () => checkHost(config));
   const paths = clusterPaths(config.name);
   if (isClusterUp(config.name) || fs.existsSync(paths.dir)) {
     throw new CliError(
@@ -154,10 +187,14 @@ export async function up(config: ClusterConfig): Promise<UpResult> {
   try {
     saveClusterConfig(config);
     const names = nodeNames(config.name, config.workers);
-    const underlay = await createUnderlay(config, names, paths.dir);
-    await startControlPlane(config);
+    const underlay = await timer.time('underlay (bridge, node namespaces, veths, sysctls)', () => createUnderlay(config, names, paths.dir));
+    // Node agents start together with the control plane: Node.js start-up of each overlaps the
+    // API server's, and each agent waits for the API socket on its own.
+    startControlPlane(config);
     for (const node of underlay.nodes) startNodeAgent(config, node);
-    await waitForReadyNodes(config, names, 60_000);
+    await timer.time('control plane answering', () => waitForApi(config));
+    await timer.time('nodes Ready (kubelet, podCIDR, flannel, kube-proxy)', () => waitForReadyNodes(config, names, 60_000));
+    timer.write(path.join(paths.logDir, 'up.log'));
     return { nodes: underlay.nodes, warnings: underlay.warnings };
   } catch (e) {
     await down(config.name);

@@ -1,7 +1,9 @@
 // The node IPAM controller (kube-controller-manager's range allocator, --allocate-node-cidrs): gives
-// every Node without one a spec.podCIDR/podCIDRs, the first /24 of the cluster CIDR that no Node
-// holds — 10.244.0.0/24 to the first node, as kubeadm's clusters get. Nothing is remembered but the
-// Nodes themselves, so a restart derives the used set again, and a deleted Node's /24 is free again.
+// every Node without one a spec.podCIDR/podCIDRs. A Node whose kubelet states its place in the
+// cluster (kemu.io/node-index) gets the /24 of that index — control plane 10.244.0.0/24, worker
+// 10.244.1.0/24, worker2 10.244.2.0/24, as on a kind cluster — whatever order the kubelets register
+// in; any other Node gets the first /24 that no Node holds or is indexed for. Nothing is remembered
+// but the Nodes themselves, so a restart derives the used set again, and a deleted Node's /24 is free again.
 
 import type { ClusterConfig } from '../api/cluster.js';
 import type { Client } from '../api/client.js';
@@ -14,6 +16,41 @@ import { contains, formatPrefix, networkOf, parsePrefix } from '../cni/plugin/ip
 const NODES = RESOURCES.find((r) => r.kind === 'Node') as ResourceType;
 /** kube-controller-manager's --node-cidr-mask-size default for IPv4. */
 export const NODE_CIDR_MASK_SIZE = 24;
+
+/** Set by the kubelet: the node's index in the cluster's node order (0 = control plane). */
+export const NODE_INDEX_ANNOTATION = 'kemu.io/node-index';
+
+/** The index a Node asks for, if it carries a valid one. */
+export function nodeIndexOf(node: Node): number | undefined {
+  const text = node.metadata.annotations?.[NODE_INDEX_ANNOTATION];
+  return text !== undefined && /^\d{1,6}$/.test(text) ? Number(text) : undefined;
+}
+
+/** The index-th subnet of this size in clusterCIDR; undefined past its end. */
+export function indexedSubnet(clusterCIDR: string, index: number, maskSize = NODE_CIDR_MASK_SIZE): string | undefined {
+  const cluster = parsePrefix(clusterCIDR);
+  if (cluster === undefined || maskSize < cluster.length || index >= 2 ** (maskSize - cluster.length)) return undefined;
+  return formatPrefix(networkOf(cluster) + index * 2 ** (32 - maskSize), maskSize);
+}
+
+/**
+ * The subnet for `node`: its indexed one when no other Node holds it, else the first free subnet
+ * that is neither held nor the indexed subnet of another Node still waiting for its own.
+ */
+export function chooseNodeSubnet(clusterCIDR: string, node: Node, nodes: readonly Node[], pending: readonly string[]): string | undefined {
+  const used = [...usedNodeSubnets(clusterCIDR, nodes), ...pending];
+  const index = nodeIndexOf(node);
+  const own = index !== undefined ? indexedSubnet(clusterCIDR, index) : undefined;
+  // `own` is free when, as a cluster CIDR of one subnet, its first free subnet is itself
+  if (own !== undefined && firstFreeSubnet(own, used) === own) return own;
+  const claimed = nodes
+    .filter((n) => n.metadata.name !== node.metadata.name && !n.spec?.podCIDR)
+    .map((n) => nodeIndexOf(n))
+    .filter((i) => i !== undefined)
+    .map((i) => indexedSubnet(clusterCIDR, i))
+    .filter((s) => s !== undefined);
+  return firstFreeSubnet(clusterCIDR, [...used, ...claimed]);
+}
 
 /** The node subnets inside clusterCIDR that these Nodes hold. */
 export function usedNodeSubnets(clusterCIDR: string, nodes: readonly Node[]): string[] {
@@ -67,16 +104,14 @@ export async function startNodeIpamController(
     }
     const node = informer.get(undefined, name);
     if (node === undefined || node.spec?.podCIDR || pending.has(name) || node.metadata.deletionTimestamp) return;
-    const used = [...usedNodeSubnets(config.clusterCIDR, informer.list()), ...pending.values()];
-    const cidr = firstFreeSubnet(config.clusterCIDR, used);
+    const cidr = chooseNodeSubnet(config.clusterCIDR, node, informer.list(), [...pending.values()]);
     if (cidr === undefined) throw new Error(`CIDRNotAvailable: no remaining CIDRs left to allocate in ${config.clusterCIDR}`);
     await client.patch(NODES, undefined, name, { spec: { podCIDR: cidr, podCIDRs: [cidr] } });
     pending.set(name, cidr);
     log(`node "${name}": allocated podCIDR ${cidr}`);
   };
 
-  // One worker: allocations never race each other. Keys in list order, so on a fresh start nodes
-  // get their subnets in name order (control-plane first).
+  // One worker: allocations never race each other.
   const loop = new ControllerLoop({
     name: 'node-ipam',
     reconcile: allocate,

@@ -10,6 +10,9 @@ import type { SharedInformers } from './informers.js';
 import { NODES, PODS } from './kinds.js';
 import { needsScheduling, schedulePod } from './scheduling.js';
 
+/** Bindings in flight at once. */
+const BIND_PARALLELISM = 16;
+
 /** How often an unschedulable Pod is retried even without node events. */
 const UNSCHEDULABLE_RETRY_MS = 30_000;
 
@@ -32,6 +35,11 @@ export class Scheduler implements Controller {
       reconcile: (key) => this.sync(key),
       listKeys: () => this.pendingKeys(),
       onError: logReconcileError,
+      // kube-scheduler binds apart from its scheduling cycle, so the next Pod is placed while this
+      // one's binding is in flight. Here several workers do that: a decision (schedulePod and the
+      // assumption) runs without an await in between, so it always sees every earlier assumption,
+      // and only the bind requests overlap.
+      workers: BIND_PARALLELISM,
       ...opts,
     });
     const onPod = (pod: Pod) => {

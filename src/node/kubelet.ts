@@ -39,6 +39,8 @@ export interface KubeletOptions {
   builtinRunner?: string[];
   /** Label the Node as control plane; default: its name ends in -control-plane. */
   controlPlane?: boolean;
+  /** The node's place in the cluster (0 = control plane); node IPAM gives it the subnet of that index. */
+  nodeIndex?: number;
   statusIntervalMs?: number;
   resyncMs?: number;
   workers?: number;
@@ -73,10 +75,26 @@ export function nodeResolvConf(): string {
   return host;
 }
 
+const NETWORK_POLL_MS = 50;
+
+/**
+ * Posts status now; while the network is not ready, checks the cheap file test every NETWORK_POLL_MS
+ * and posts again the moment it is. Resolves after the first post.
+ */
+async function watchNetworkReady(ready: () => boolean, post: () => Promise<boolean>, log: (m: string) => void): Promise<{ stop(): void }> {
+  if (await post()) return { stop() {} };
+  const timer = setInterval(() => {
+    if (!ready()) return;
+    clearInterval(timer);
+    post().catch((e: unknown) => log(`node status: ${(e as Error).message}`));
+  }, NETWORK_POLL_MS);
+  return { stop: () => clearInterval(timer) };
+}
+
 export async function startKubelet(opts: KubeletOptions): Promise<RunningKubelet> {
   const { client, nodeName } = opts;
   const log = opts.log ?? ((m: string) => console.error(`kubelet[${nodeName}]: ${m}`));
-  const facts = hostFacts(nodeName, opts.underlayIP, opts.controlPlane ?? nodeName.endsWith('-control-plane'));
+  const facts = hostFacts(nodeName, opts.underlayIP, opts.controlPlane ?? nodeName.endsWith('-control-plane'), opts.nodeIndex);
   await registerNode(client, facts);
 
   const pods = new Informer<Pod>(client, PODS, { fieldSelector: `spec.nodeName=${nodeName}` });
@@ -138,7 +156,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<RunningKubelet
   });
   loop.start();
 
-  const heartbeat = async () => {
+  const heartbeat = async (): Promise<boolean> => {
     const networkReady = ensureNetworkConfig(opts.stateDir, nodeName);
     try {
       await postNodeStatus(client, facts, networkReady);
@@ -147,8 +165,11 @@ export async function startKubelet(opts: KubeletOptions): Promise<RunningKubelet
       if (isApiError(e) && e.code === 404) await registerNode(client, facts);
       else throw e;
     }
+    return networkReady;
   };
-  await heartbeat();
+  // Until flannel wrote subnet.env the node is NotReady; look often, so Ready is posted the moment
+  // the network is there instead of at the next 10 s heartbeat (the real kubelet's runtime-status check).
+  const networkWatch = await watchNetworkReady(() => ensureNetworkConfig(opts.stateDir, nodeName), heartbeat, log);
   const statusTimer = setInterval(() => heartbeat().catch((e: unknown) => log(`node status: ${(e as Error).message}`)), opts.statusIntervalMs ?? 10_000);
   // Exits of processes re-adopted after a restart (not our children) are found by polling.
   const adoptedTimer = setInterval(() => syncer.checkAdopted(), 1000);
@@ -156,6 +177,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<RunningKubelet
   return {
     async stop() {
       clearInterval(statusTimer);
+      networkWatch.stop();
       clearInterval(adoptedTimer);
       probes.stopAll();
       await loop?.stop();

@@ -9,6 +9,7 @@ import type { Client } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
 import { RESOURCES, type ResourceType } from '../api/resources.js';
 import type { Node, NodeCondition } from '../api/types.js';
+import { NODE_INDEX_ANNOTATION } from '../controllers/node-ipam.js';
 import { rfc3339 } from './status.js';
 
 const NODES = RESOURCES.find((r) => r.kind === 'Node') as ResourceType;
@@ -23,6 +24,8 @@ export interface NodeFacts {
   nodeName: string;
   underlayIP: string;
   controlPlane: boolean;
+  /** The node's place in the cluster's node order, when known (see NODE_INDEX_ANNOTATION). */
+  nodeIndex?: number;
   cpus: number;
   memoryKiB: number;
   kernelVersion: string;
@@ -51,11 +54,12 @@ const readOr = (file: string, fallback: string) => {
   }
 };
 
-export function hostFacts(nodeName: string, underlayIP: string, controlPlane: boolean): NodeFacts {
+export function hostFacts(nodeName: string, underlayIP: string, controlPlane: boolean, nodeIndex?: number): NodeFacts {
   return {
     nodeName,
     underlayIP,
     controlPlane,
+    ...(nodeIndex !== undefined ? { nodeIndex } : {}),
     cpus: os.cpus().length,
     memoryKiB: Math.floor(os.totalmem() / 1024),
     kernelVersion: os.release(),
@@ -137,7 +141,11 @@ export function nodeStatus(f: NodeFacts, networkReady: boolean, current: Node['s
 /** Create the Node, or add the kubelet's labels to the one already there (a restart, or a re-registration). */
 export async function registerNode(client: Client, f: NodeFacts): Promise<void> {
   const labels = nodeLabels(f);
-  const annotations = { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' };
+  const annotations: Record<string, string> = {
+    'node.alpha.kubernetes.io/ttl': '0',
+    'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+    ...(f.nodeIndex !== undefined ? { [NODE_INDEX_ANNOTATION]: String(f.nodeIndex) } : {}),
+  };
   try {
     await client.create<Node>(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: f.nodeName, labels, annotations }, spec: {} });
   } catch (e) {

@@ -1,8 +1,9 @@
 // One Pod's sync, the kubelet's SyncPod: converge what runs on the node to the Pod object and
-// report it. In order: sandbox (netns + UTS), network (CNI ADD once), /etc files, each container
-// started / restarted by its restartPolicy with the crash-loop back-off, probes, status. A Pod
-// being deleted is stopped (SIGTERM, SIGKILL after its grace period), detached from the network,
-// its sandbox removed and the object deleted; anything of a Pod that no longer exists is removed.
+// report it. In order: sandbox netns, network (CNI ADD once) while the UTS namespace is made, /etc
+// files, each container started / restarted by its restartPolicy with the crash-loop back-off,
+// probes, status. A Pod being deleted is stopped (SIGTERM, SIGKILL after its grace period),
+// detached from the network, its sandbox removed and the object deleted; anything of a Pod that no
+// longer exists is removed.
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -21,7 +22,7 @@ import { ContainerConfigError, containerEnv, expandArgv } from './env.js';
 import type { EventRecorder } from './events.js';
 import { removePodRecord, savePodRecord, type ContainerRun, type PodRecord, type Termination } from './pod-record.js';
 import type { ProbeManager } from './probes.js';
-import { ensureSandbox, podNetnsName, podUtsFile, removeSandbox, sandboxID, writeEtcFiles } from './sandbox.js';
+import { ensureNetns, ensureUts, podNetnsName, podUtsFile, removeSandbox, sandboxID, writeEtcFiles } from './sandbox.js';
 import { computePodStatus, rfc3339, shouldRestart, statusChanged } from './status.js';
 
 const PODS = RESOURCES.find((r) => r.kind === 'Pod') as ResourceType;
@@ -96,16 +97,23 @@ export class PodSyncer {
     }
     const record = rec ?? this.newRecord(pod);
     const { hostname } = podHostnameAndDomain(pod, this.d.config.clusterDomain);
-    await ensureSandbox({ stateDir: this.d.stateDir, netns: record.netns, utsFile: record.utsFile, hostname });
-    if (!record.podIP) {
-      record.podIP = await this.d.network.add(this.attachment(record));
+    const sandbox = { stateDir: this.d.stateDir, netns: record.netns, utsFile: record.utsFile, hostname };
+    await ensureNetns(sandbox);
+    // CNI needs only the network namespace: the UTS one is made meanwhile.
+    const [uts, network] = await Promise.allSettled([ensureUts(sandbox), record.podIP ?? this.d.network.add(this.attachment(record))]);
+    // an address handed out is recorded even when the UTS step failed: the next sync must not ADD again
+    if (network.status === 'fulfilled' && record.podIP !== network.value) {
+      record.podIP = network.value;
       this.save(record);
     }
+    if (uts.status === 'rejected') throw uts.reason;
+    if (network.status === 'rejected') throw network.reason;
+    const podIP = network.value;
     writeEtcFiles(record.netns, {
       'resolv.conf': resolvConfText(podDNSConfig(pod, this.d.config, this.d.nodeResolvConf)),
-      hosts: hostsFileText(pod, [record.podIP], this.d.config.clusterDomain),
+      hosts: hostsFileText(pod, [podIP], this.d.config.clusterDomain),
     });
-    const seen = { ...pod, status: { ...pod.status, podIP: record.podIP, podIPs: [{ ip: record.podIP }], hostIP: this.d.underlayIP, hostIPs: [{ ip: this.d.underlayIP }] } };
+    const seen = { ...pod, status: { ...pod.status, podIP, podIPs: [{ ip: podIP }], hostIP: this.d.underlayIP, hostIPs: [{ ip: this.d.underlayIP }] } };
     let next: number | undefined;
     for (const container of pod.spec.containers) {
       const wait = await this.syncContainer(seen, record, container);

@@ -47,19 +47,24 @@ export interface SandboxSpec {
   hostname: string;
 }
 
-/** Create what is missing; every step is recorded in the ledger before it happens. */
-export async function ensureSandbox(spec: SandboxSpec): Promise<void> {
-  if (!netnsExists(spec.netns)) {
-    recordResource(spec.stateDir, { kind: 'netns', name: spec.netns });
-    await createNetns(spec.netns);
-  }
-  if (!isMounted(spec.utsFile)) {
-    fs.mkdirSync(path.dirname(spec.utsFile), { recursive: true });
-    fs.closeSync(fs.openSync(spec.utsFile, 'a'));
-    recordResource(spec.stateDir, { kind: 'mount', name: spec.utsFile });
-    // unshare makes a new UTS namespace, bind-mounts it on the file and runs hostname inside it.
-    await exec('unshare', [`--uts=${spec.utsFile}`, 'hostname', spec.hostname]);
-  }
+// Each step creates what is missing and records it in the ledger before it happens. The two
+// namespaces do not depend on each other, so the kubelet makes the UTS one while CNI wires the other.
+
+/** The Pod's network namespace. */
+export async function ensureNetns(spec: Pick<SandboxSpec, 'stateDir' | 'netns'>): Promise<void> {
+  if (netnsExists(spec.netns)) return;
+  recordResource(spec.stateDir, { kind: 'netns', name: spec.netns });
+  await createNetns(spec.netns);
+}
+
+/** The Pod's UTS namespace with its hostname, bind-mounted on utsFile. */
+export async function ensureUts(spec: Pick<SandboxSpec, 'stateDir' | 'utsFile' | 'hostname'>): Promise<void> {
+  if (isMounted(spec.utsFile)) return;
+  fs.mkdirSync(path.dirname(spec.utsFile), { recursive: true });
+  fs.closeSync(fs.openSync(spec.utsFile, 'a'));
+  recordResource(spec.stateDir, { kind: 'mount', name: spec.utsFile });
+  // unshare makes a new UTS namespace, bind-mounts it on the file and runs hostname inside it.
+  await exec('unshare', [`--uts=${spec.utsFile}`, 'hostname', spec.hostname]);
 }
 
 /** Writes resolv.conf and hosts for the Pod's `ip netns exec` (only when they changed). */

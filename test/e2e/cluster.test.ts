@@ -65,6 +65,28 @@ async function pods(selector: string): Promise<PodInfo[]> {
   return list.items.map((p) => ({ name: p.metadata.name, ip: p.status.podIP, node: p.spec.nodeName }));
 }
 
+/**
+ * Starts a bounded capture of VXLAN packets (UDP 8472) on a node's underlay eth0; resolves with
+ * tcpdump's output once it saw `count` packets or `seconds` passed.
+ */
+function captureVxlan(node: string, count: number, seconds: number): { listening: Promise<void>; output: Promise<string> } {
+  let listening!: () => void;
+  const ready = new Promise<void>((r) => (listening = r));
+  const output = new Promise<string>((resolve) => {
+    const child = execFile(
+      'timeout',
+      [String(seconds), 'ip', 'netns', 'exec', node, 'tcpdump', '-l', '-n', '-i', 'eth0', '-c', String(count), 'udp', 'port', '8472'],
+      (_err, stdout) => resolve(stdout),
+    );
+    // tcpdump says "listening on eth0" on stderr once the capture is open
+    child.stderr?.on('data', (b: Buffer) => {
+      if (b.toString().includes('listening on')) listening();
+    });
+    child.on('exit', () => listening());
+  });
+  return { listening: ready, output };
+}
+
 function flannelTxPackets(node: string): number {
   const [link] = JSON.parse(sh('ip', ['-n', node, '-s', '-j', 'link', 'show', 'flannel.1'])) as { stats64: { tx: { packets: number } } }[];
   return link.stats64.tx.packets;
@@ -140,6 +162,19 @@ describe('kemu up / down on the real kernel', () => {
     expect(hostSnapshot()).toEqual(before);
   });
 
+  it('names the missing programs and their Debian packages, creating nothing', async () => {
+    const r = await new Promise<Result>((resolve) => {
+      execFile(process.execPath, [CLI, 'up', '--underlay-cidr', UNDERLAY], { cwd: repo, env: { ...env, PATH: '/nonexistent-kemu-path' } }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+      );
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ip (Debian package iproute2)');
+    expect(r.stderr).toContain('apt-get install iproute2 util-linux');
+    expect(fs.existsSync(path.join(root, CLUSTER))).toBe(false);
+    expect(hostSnapshot()).toEqual(before);
+  });
+
   it('brings up three Ready nodes, and a second up says so and changes nothing', async () => {
     const out = await kemuOk(['up', '--nodes', '2', '--underlay-cidr', UNDERLAY]);
     expect(out).toContain(`Cluster "${CLUSTER}" is up`);
@@ -168,8 +203,23 @@ describe('kemu up / down on the real kernel', () => {
     expect(udp.responses).toEqual([b.name]);
     expect(flannelTxPackets(a.node)).toBeGreaterThan(txBefore);
 
+    // the same request seen on the wire: VXLAN (UDP 8472) from a's node to b's node underlay address
+    const nodeIP = (n: string) => (JSON.parse(sh('ip', ['-n', n, '-j', 'addr', 'show', 'eth0'])) as { addr_info: { family: string; local: string }[] }[])[0].addr_info.find((x) => x.family === 'inet')!.local;
+    const capture = captureVxlan(b.node, 2, 8);
+    await capture.listening;
+    await kemuOk(['exec', a.name, '--', 'curl', '-s', '--max-time', '5', `http://${b.ip}:8080/hostname`]);
+    const seen = await capture.output;
+    expect(seen).toContain(`${nodeIP(a.node)}.`);
+    expect(seen).toMatch(new RegExp(`> ${nodeIP(b.node).replaceAll('.', '\\.')}\\.8472: (OTV|VXLAN)`));
+
     expect((await kemuOk(['exec', a.name, '--', 'hostname'])).trim()).toBe(a.name);
   }, 120_000);
+
+  it('gives nodes their subnets in node order, as kind does (control plane .0, worker .1, worker2 .2)', async () => {
+    const list = JSON.parse(await kemuOk(['get', 'nodes', '-o', 'json'])) as { items: { metadata: { name: string }; spec: { podCIDR: string } }[] };
+    const cidrs = Object.fromEntries(list.items.map((n) => [n.metadata.name, n.spec.podCIDR]));
+    expect(cidrs).toEqual({ [`${CLUSTER}-control-plane`]: '10.244.0.0/24', [`${CLUSTER}-worker`]: '10.244.1.0/24', [`${CLUSTER}-worker2`]: '10.244.2.0/24' });
+  });
 
   it('serves a ClusterIP Service from every node and a NodePort from the host (kube-proxy, iptables)', async () => {
     const file = path.join(root, 'svc.yaml');
@@ -248,6 +298,25 @@ describe('kemu up / down on the real kernel', () => {
         // already gone
       }
     }
+    await kemuOk(['down']);
+    expect(hostSnapshot()).toEqual(before);
+  }, 150_000);
+
+  it('routes between nodes with the host-gw backend: a route per peer subnet via its underlay IP', async () => {
+    await kemuOk(['up', '--nodes', '1', '--backend', 'host-gw', '--underlay-cidr', UNDERLAY]);
+    await kemuOk(['apply', '-f', path.join(root, 'netexec.yaml')]);
+    await kemuOk(['wait', '--for=condition=Ready', 'pod', '-l', 'app=netexec', '--timeout=60s'], 70_000);
+    const list = await pods('app=netexec');
+    const a = list.find((p) => p.node === `${CLUSTER}-control-plane`)!;
+    const b = list.find((p) => p.node === `${CLUSTER}-worker`)!;
+    expect(sh('ip', ['-n', a.node, 'link', 'show'])).not.toContain('flannel.1');
+    const workerIP = (JSON.parse(sh('ip', ['-n', b.node, '-j', 'addr', 'show', 'eth0'])) as { addr_info: { family: string; local: string }[] }[])[0].addr_info.find(
+      (x) => x.family === 'inet',
+    )!.local;
+    expect(sh('ip', ['-n', a.node, 'route', 'show', '10.244.1.0/24'])).toContain(`via ${workerIP} dev eth0`);
+    const tcp = await kemuOk(['exec', a.name, '--', 'curl', '-s', '--max-time', '5', `http://${b.ip}:8080/hostname`]);
+    expect(tcp.trim()).toBe(b.name);
+    await kemuOk(['exec', a.name, '--', 'ping', '-c', '1', '-W', '2', b.ip]);
     await kemuOk(['down']);
     expect(hostSnapshot()).toEqual(before);
   }, 150_000);

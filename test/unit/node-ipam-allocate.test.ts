@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultClusterConfig } from '../../src/api/cluster.js';
 import { RESOURCES, type ResourceType } from '../../src/api/resources.js';
 import type { Node } from '../../src/api/types.js';
-import { firstFreeSubnet, startNodeIpamController, usedNodeSubnets } from '../../src/controllers/node-ipam.js';
+import { chooseNodeSubnet, firstFreeSubnet, indexedSubnet, NODE_INDEX_ANNOTATION, startNodeIpamController, usedNodeSubnets } from '../../src/controllers/node-ipam.js';
 import { ApiFixture } from './support/api-fixture.js';
 
 const NODES = RESOURCES.find((r) => r.kind === 'Node') as ResourceType;
@@ -26,6 +26,42 @@ describe('node subnet allocation (pure)', () => {
 
   it('counts only podCIDRs inside the cluster CIDR', () => {
     expect(usedNodeSubnets('10.244.0.0/16', [node('a', '10.244.3.0/24'), node('b', '192.168.0.0/24'), node('c')])).toEqual(['10.244.3.0/24']);
+  });
+});
+
+const indexed = (name: string, index: string, podCIDR?: string): Node => {
+  const n = node(name, podCIDR);
+  n.metadata.annotations = { [NODE_INDEX_ANNOTATION]: index };
+  return n;
+};
+
+describe('indexed node subnets (pure)', () => {
+  it('maps an index to the subnet of that number inside the cluster CIDR', () => {
+    expect(indexedSubnet('10.244.0.0/16', 0)).toBe('10.244.0.0/24');
+    expect(indexedSubnet('10.244.0.0/16', 2)).toBe('10.244.2.0/24');
+    expect(indexedSubnet('10.244.0.0/23', 2)).toBeUndefined();
+  });
+
+  it('gives an indexed node its own subnet even when it comes first', () => {
+    const worker2 = indexed('c-worker2', '2');
+    expect(chooseNodeSubnet('10.244.0.0/16', worker2, [worker2], [])).toBe('10.244.2.0/24');
+  });
+
+  it('keeps other indexed nodes\' subnets free for them when picking for an unindexed node', () => {
+    const waiting = [indexed('c-control-plane', '0'), indexed('c-worker', '1')];
+    const extra = node('extra');
+    expect(chooseNodeSubnet('10.244.0.0/16', extra, [...waiting, extra], [])).toBe('10.244.2.0/24');
+  });
+
+  it('falls back to the first free subnet when its indexed one is taken', () => {
+    const squatter = node('extra', '10.244.1.0/24');
+    const worker = indexed('c-worker', '1');
+    expect(chooseNodeSubnet('10.244.0.0/16', worker, [squatter, worker], ['10.244.0.0/24'])).toBe('10.244.2.0/24');
+  });
+
+  it('ignores an index that is not a number', () => {
+    const odd = indexed('odd', 'two');
+    expect(chooseNodeSubnet('10.244.0.0/16', odd, [odd], ['10.244.0.0/24'])).toBe('10.244.1.0/24');
   });
 });
 
@@ -69,6 +105,22 @@ describe('node IPAM controller', () => {
     await poll(3);
     expect(seen['t-worker3']).toBe('10.244.1.0/24');
     expect(seen['t-worker2']).toBe('10.244.2.0/24');
+    await ipam.stop();
+  });
+
+  it('gives indexed nodes the subnet of their index whatever order they register in', async () => {
+    const ipam = await startNodeIpamController(api.client, defaultClusterConfig('test'), () => {});
+    for (const [name, index] of [['k-worker2', '2'], ['k-worker', '1'], ['k-control-plane', '0']] as const) {
+      await api.client.create(NODES, undefined, indexed(name, index));
+    }
+    const until = Date.now() + 5000;
+    let seen: Record<string, string | undefined> = {};
+    while (Date.now() < until) {
+      seen = await podCIDRs();
+      if (Object.values(seen).filter(Boolean).length === 3) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(seen).toEqual({ 'k-control-plane': '10.244.0.0/24', 'k-worker': '10.244.1.0/24', 'k-worker2': '10.244.2.0/24' });
     await ipam.stop();
   });
 });

@@ -59,7 +59,7 @@ describe('resource ledger', () => {
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  it('appends each record once and survives a line torn by a crash', () => {
+  it('reads each record once and survives a line torn by a crash', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kemu-ledger-'));
     dirs.push(dir);
     recordResource(dir, { kind: 'netns', name: 'x-worker' });

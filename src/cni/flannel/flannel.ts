@@ -10,6 +10,7 @@
 
 import type { ClusterConfig } from '../../api/cluster.js';
 import type { Client } from '../../api/client.js';
+import { isApiError } from '../../api/errors.js';
 import { Informer } from '../../api/informer.js';
 import { RESOURCES, type ResourceType } from '../../api/resources.js';
 import type { Node, NodeCondition } from '../../api/types.js';
@@ -77,6 +78,28 @@ export function networkUnavailableFalse(now: string, previous: NodeCondition | u
   };
 }
 
+/**
+ * NetworkUnavailable=False on the Node, keeping the other conditions. A PUT with the resourceVersion
+ * read: a concurrent kubelet heartbeat makes it 409 and it is retried at once with the fresh Node,
+ * not after the work queue's back-off (which would hold the node NotReady at start-up).
+ */
+async function reportNetworkUp(client: Client, cached: Node): Promise<void> {
+  let node = cached;
+  for (let attempt = 0; ; attempt++) {
+    const conditions = node.status?.conditions ?? [];
+    const previous = conditions.find((c) => c.type === 'NetworkUnavailable');
+    if (previous?.status === 'False' && previous.reason === 'FlannelIsUp') return;
+    const next = [...conditions.filter((c) => c !== previous), networkUnavailableFalse(rfc3339(), previous)];
+    try {
+      await client.updateStatus(NODES, undefined, { ...node, status: { ...node.status, conditions: next } });
+      return;
+    } catch (e) {
+      if (!isApiError(e) || e.code !== 409 || attempt >= 4) throw e;
+    }
+    node = await client.get<Node>(NODES, undefined, node.metadata.name as string);
+  }
+}
+
 export async function startFlannel(opts: FlannelOptions): Promise<RunningFlannel> {
   const { client, nodeName, config, backend, netns } = opts;
   const log = opts.log ?? ((m: string) => console.error(`flannel[${nodeName}]: ${m}`));
@@ -122,14 +145,7 @@ export async function startFlannel(opts: FlannelOptions): Promise<RunningFlannel
       await client.patch(NODES, undefined, nodeName, { metadata: { annotations } });
     }
 
-    const conditions = node.status?.conditions ?? [];
-    const previous = conditions.find((c) => c.type === 'NetworkUnavailable');
-    if (previous?.status !== 'False' || previous.reason !== 'FlannelIsUp') {
-      const condition = networkUnavailableFalse(rfc3339(), previous);
-      const next = [...conditions.filter((c) => c !== previous), condition];
-      // a PUT with the cached resourceVersion: a concurrent kubelet heartbeat makes it 409, and we retry
-      await client.updateStatus(NODES, undefined, { ...node, status: { ...node.status, conditions: next } });
-    }
+    await reportNetworkUp(client, node);
   };
 
   // One key, one worker: reconciles never overlap; failures retry with back-off.

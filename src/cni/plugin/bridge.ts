@@ -157,7 +157,9 @@ export async function bridgeAdd(conf: BridgeConfig, args: CniArgs): Promise<CniR
         addressLines: bridgeAddressLines(conf, bridge?.addr_info ?? [], bridgeAddresses(conf, ips)),
       }),
       { json: true },
-    ).catch((e: unknown) => {
+    ).catch(async (e: unknown) => {
+      // Every other line ran (-force); only the show lines' output is lost: read the links again.
+      if (lostAddressRace(e, conf.bridge)) return [await showLinks(undefined)];
       throw vethExists(e, hostVeth, args.ifname);
     });
     await writeSysctls(undefined, [
@@ -183,6 +185,17 @@ export async function bridgeAdd(conf: BridgeConfig, args: CniArgs): Promise<CniR
     if (conf.ipam) await ipamDel(conf.ipam, att).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Two first ADDs on a node both see cni0 without its gateway address and both add it; the loser's
+ * kernel answer is "Address already assigned" (newer iproute2) or "File exists": the address is there.
+ */
+function lostAddressRace(e: unknown, bridge: string): boolean {
+  return (
+    e instanceof BatchError &&
+    e.failures.every((f) => f.command.startsWith('addr add ') && f.command.endsWith(`dev ${bridge}`) && /Address already assigned|File exists/.test(f.message))
+  );
 }
 
 /** "File exists" on the veth line means the Pod already has an interface with that name. */

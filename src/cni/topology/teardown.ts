@@ -40,6 +40,17 @@ async function killProcessesIn(netns: string): Promise<void> {
   await Promise.all(pids.map((pid) => stopProcess(pid, 2000)));
 }
 
+/** Namespaces and mounts are independent of each other: remove this many at a time. */
+const PARALLEL = 16;
+
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 async function unmount(target: string): Promise<void> {
   // Lazy: a process still holding the file must not block teardown. "not mounted" is fine.
   await exec('umount', ['-l', target], { allowFailure: true });
@@ -57,22 +68,22 @@ export async function teardownCluster(cluster: string, stateDir: string): Promis
       removed.push(r);
     }
   }
-  for (const r of byKind('mount')) {
+  await forEachLimited(byKind('mount'), PARALLEL, async (r) => {
     await unmount(r.name);
     removed.push(r);
-  }
+  });
 
   const namespaces = new Set(byKind('netns').map((r) => r.name));
   for (const name of listNetns()) if (isClusterNodeNetns(cluster, name)) namespaces.add(name);
-  for (const name of namespaces) {
-    if (!netnsExists(name)) continue;
+  await forEachLimited([...namespaces], PARALLEL, async (name) => {
+    if (!netnsExists(name)) return;
     // Whatever still runs inside a namespace of ours (Pod containers, agents) is ours: `ip netns pids`.
     await killProcessesIn(name);
     await deleteNetns(name); // takes its links with it, and so the root ends of its veths
     // resolv.conf and hosts that `ip netns exec` binds over /etc for this namespace (Pods).
     fs.rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
     removed.push({ kind: 'netns', name });
-  }
+  });
 
   // Links recorded in a namespace that still exists, then root links by record and by name pattern.
   const rootLinks = new Set<string>();

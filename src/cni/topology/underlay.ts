@@ -8,7 +8,7 @@
 
 import fs from 'node:fs';
 import type { ClusterConfig } from '../../api/cluster.js';
-import { ipBatch, showAddrs, type BatchLine } from '../../sys/iproute.js';
+import { ipBatch, type BatchLine } from '../../sys/iproute.js';
 import { createNetns, netnsExists } from '../../sys/netns.js';
 import { writeSysctls, type SysctlSetting } from '../../sys/sysctl.js';
 import { formatIPv4, networkOf, parsePrefix } from '../plugin/ipv4.js';
@@ -66,20 +66,11 @@ export const NODE_SYSCTLS: readonly SysctlSetting[] = [
   { key: 'net.bridge.bridge-nf-call-ip6tables', value: 1, optional: true },
 ];
 
-/** True when the link exists and holds this address (the kernel refuses to add it twice). */
-async function hasAddress(ns: string | undefined, ifname: string, cidr: string): Promise<boolean> {
-  const link = (await showAddrs(ns)).find((l) => l.ifname === ifname);
-  return link?.addr_info.some((a) => `${a.local}/${a.prefixlen}` === cidr) ?? false;
-}
-
-function addAddress(has: boolean, cidr: string, dev: string): BatchLine[] {
-  return has ? [] : [{ args: ['addr', 'add', cidr, 'dev', dev] }];
-}
-
-function rootLines(plan: UnderlayPlan, bridgeHasAddress: boolean): BatchLine[] {
+function rootLines(plan: UnderlayPlan): BatchLine[] {
   const lines: BatchLine[] = [
     { args: ['link', 'add', plan.bridge, 'type', 'bridge'], tolerate: 'exists' },
-    ...addAddress(bridgeHasAddress, `${plan.gateway}/${plan.prefixLength}`, plan.bridge),
+    // replace: adds the address, or leaves it as it is on a re-run (add would fail "already assigned")
+    { args: ['addr', 'replace', `${plan.gateway}/${plan.prefixLength}`, 'dev', plan.bridge] },
     { args: ['link', 'set', plan.bridge, 'up'] },
   ];
   for (const n of plan.nodes) {
@@ -90,10 +81,10 @@ function rootLines(plan: UnderlayPlan, bridgeHasAddress: boolean): BatchLine[] {
   return lines;
 }
 
-function nodeLines(plan: UnderlayPlan, n: NodeUnderlay, hasAddr: boolean): BatchLine[] {
+function nodeLines(plan: UnderlayPlan, n: NodeUnderlay): BatchLine[] {
   return [
     { args: ['link', 'set', 'lo', 'up'] },
-    ...addAddress(hasAddr, `${n.ip}/${plan.prefixLength}`, NODE_UPLINK),
+    { args: ['addr', 'replace', `${n.ip}/${plan.prefixLength}`, 'dev', NODE_UPLINK] },
     { args: ['link', 'set', NODE_UPLINK, 'up'] },
   ];
 }
@@ -103,22 +94,21 @@ export interface UnderlayResult extends UnderlayPlan {
   warnings: string[];
 }
 
-/** Build (or complete) the bridge and the node namespaces; safe to run again on a half-built cluster. */
+/**
+ * Build (or complete) the bridge and the node namespaces; safe to run again on a half-built cluster.
+ * Nodes are independent of each other, so each step runs for all of them at once.
+ */
 export async function createUnderlay(config: ClusterConfig, nodes: readonly string[], stateDir: string): Promise<UnderlayResult> {
   const plan = planUnderlay(config, nodes);
   recordResource(stateDir, { kind: 'link', name: plan.bridge });
   for (const n of plan.nodes) {
     recordResource(stateDir, { kind: 'netns', name: n.netns });
     recordResource(stateDir, { kind: 'link', name: n.veth });
-    if (!netnsExists(n.netns)) await createNetns(n.netns);
   }
-  const gateway = `${plan.gateway}/${plan.prefixLength}`;
-  await ipBatch(undefined, rootLines(plan, await hasAddress(undefined, plan.bridge, gateway)));
+  await Promise.all(plan.nodes.map((n) => (netnsExists(n.netns) ? undefined : createNetns(n.netns))));
+  await ipBatch(undefined, rootLines(plan));
+  await Promise.all(plan.nodes.map((n) => Promise.all([ipBatch(n.netns, nodeLines(plan, n)), writeSysctls(n.netns, NODE_SYSCTLS)])));
   const warnings: string[] = [];
-  for (const n of plan.nodes) {
-    await ipBatch(n.netns, nodeLines(plan, n, await hasAddress(n.netns, NODE_UPLINK, `${n.ip}/${plan.prefixLength}`)));
-    await writeSysctls(n.netns, NODE_SYSCTLS);
-  }
   if (!fs.existsSync('/proc/sys/net/bridge')) {
     warnings.push('br_netfilter is not loaded: traffic between Pods on one node will bypass iptables (Service DNAT); run `modprobe br_netfilter`');
   }
