@@ -14,7 +14,9 @@ import { teardownCluster } from '../cni/topology/teardown.js';
 import { hostProblem } from '../cni/topology/host-checks.js';
 import { createUnderlay, type NodeUnderlay } from '../cni/topology/underlay.js';
 import { netnsPath } from '../sys/netns.js';
+import { ipvsSupported } from '../sys/ipvs.js';
 import { runningPid, spawnDaemon, stopProcess } from '../sys/process.js';
+import { startAddons } from './addons/apply.js';
 import { CliError } from './errors.js';
 
 /** Cluster names become parts of namespace, link and chain names, so they follow RFC 1123 labels. */
@@ -25,7 +27,7 @@ const NODES = RESOURCES.find((r) => r.kind === 'Node')!;
 export function checkClusterName(name: string): void {
   if (!CLUSTER_NAME.test(name) || name.length > MAX_CLUSTER_NAME) {
     throw new CliError(
-      `error: invalid cluster name "${name}": must be a lowercase RFC 1123 label of at most ${MAX_CLUSTER_NAME} characters ` +
+      `invalid cluster name "${name}": must be a lowercase RFC 1123 label of at most ${MAX_CLUSTER_NAME} characters ` +
         `(it becomes part of namespace and interface names)`,
     );
   }
@@ -68,24 +70,24 @@ function logTail(file: string, lines = 15): string {
 }
 
 /** Proxy modes this host can run; the error names the ones that work. */
-function checkProxyMode(mode: ClusterConfig['proxyMode']): void {
-  if (mode === 'ipvs' && !fs.existsSync('/proc/net/ip_vs')) {
-    throw new CliError(
-      'error: --proxy-mode ipvs needs the ip_vs kernel module (and dummy interfaces), which this kernel does not have ' +
-        '(/proc/net/ip_vs is missing); use --proxy-mode iptables or --proxy-mode nftables',
-    );
+/** IPVS needs kernel features this host may lack; say which, and which modes work instead. */
+async function checkProxyMode(mode: ClusterConfig['proxyMode']): Promise<void> {
+  if (mode !== 'ipvs') return;
+  // No modprobe: loading kernel modules would change the host; the reason says what to load.
+  const support = await ipvsSupported({ modprobe: false });
+  if (!support.ok) {
+    throw new CliError(`--proxy-mode ipvs cannot work on this host: ${support.reason}; use --proxy-mode iptables or --proxy-mode nftables`);
   }
-  if (mode === 'ipvs') throw new CliError('error: --proxy-mode ipvs is not implemented yet; use --proxy-mode iptables');
 }
 
 /** Root, /run, the programs and the kernel features this config needs — before anything is made. */
 async function checkHost(config: ClusterConfig): Promise<void> {
   if (process.getuid?.() !== 0) {
-    throw new CliError('error: kemu up must run as root: it creates network namespaces, links and rules (try: sudo kemu up)');
+    throw new CliError('kemu up must run as root: it creates network namespaces, links and rules (try: sudo kemu up)');
   }
-  if (!fs.existsSync('/run/netns') && !fs.existsSync('/run')) throw new CliError('error: /run is missing: cannot register network namespaces');
+  if (!fs.existsSync('/run/netns') && !fs.existsSync('/run')) throw new CliError('/run is missing: cannot register network namespaces');
   const problem = await hostProblem(config);
-  if (problem !== undefined) throw new CliError(`error: ${problem}`);
+  if (problem !== undefined) throw new CliError(`${problem}`);
 }
 
 /** How long each step of `up` took, written to logs/up.log (bench/cluster.ts prints it). */
@@ -172,15 +174,15 @@ export interface UpResult {
 /** Build a new cluster and return once every node is Ready; on any failure nothing is left behind. */
 export async function up(config: ClusterConfig): Promise<UpResult> {
   checkClusterName(config.name);
-  checkProxyMode(config.proxyMode);
+  await checkProxyMode(config.proxyMode);
   const timer = new PhaseTimer();
   await timer.time('host checks', () => checkHost(config));
   const paths = clusterPaths(config.name);
   if (isClusterUp(config.name) || fs.existsSync(paths.dir)) {
     throw new CliError(
       isClusterUp(config.name)
-        ? `error: cluster "${config.name}" is already up (kemu down --cluster ${config.name} removes it)`
-        : `error: cluster "${config.name}" has state in ${paths.dir} from an earlier run: remove it with kemu down --cluster ${config.name}`,
+        ? `cluster "${config.name}" is already up (kemu down --cluster ${config.name} removes it)`
+        : `cluster "${config.name}" has state in ${paths.dir} from an earlier run: remove it with kemu down --cluster ${config.name}`,
     );
   }
   fs.mkdirSync(paths.logDir, { recursive: true });
@@ -194,11 +196,18 @@ export async function up(config: ClusterConfig): Promise<UpResult> {
     for (const node of underlay.nodes) startNodeAgent(config, node);
     await timer.time('control plane answering', () => waitForApi(config));
     await timer.time('nodes Ready (kubelet, podCIDR, flannel, kube-proxy)', () => waitForReadyNodes(config, names, 60_000));
+    const warnings = [...underlay.warnings];
+    const client = new HttpClient({ socketPath: paths.apiSocket });
+    try {
+      await timer.time('add-ons serving (CoreDNS, ingress)', () => startAddons(client, config, (w) => warnings.push(w)));
+    } finally {
+      client.close();
+    }
     timer.write(path.join(paths.logDir, 'up.log'));
-    return { nodes: underlay.nodes, warnings: underlay.warnings };
+    return { nodes: underlay.nodes, warnings };
   } catch (e) {
     await down(config.name);
-    const message = e instanceof CliError ? e.message : `error: cluster "${config.name}" did not come up: ${(e as Error).message}`;
+    const message = e instanceof CliError ? e.message : `cluster "${config.name}" did not come up: ${(e as Error).message}`;
     throw new CliError(`${message}\n(everything it had created was removed)`);
   }
 }

@@ -55,7 +55,6 @@ export async function runNodeAgent(cluster: string, nodeName: string, underlayIP
     const nodeIndex = index >= 0 ? index : undefined;
     components.push(await startKubelet({ client, nodeName, config, stateDir: paths.dir, underlayIP, cniBinDir: CNI_BIN_DIR, nodeIndex }));
     components.push(await startFlannel({ client, nodeName, config, backend: config.backend, stateDir: paths.dir, log: log('flannel') }));
-    if (config.proxyMode === 'ipvs') throw new Error('kube-proxy: IPVS mode is not implemented on this host');
     components.push(await startKubeProxy({ client, nodeName, config, mode: config.proxyMode, log: log('kube-proxy') }));
     console.log(`kemu node-agent: node ${nodeName} of cluster ${cluster} running`);
     await new Promise<void>((resolve) => {

@@ -36,7 +36,7 @@ export const execCommand: Command = {
   },
   async run(args, ctx) {
     const [target, ...command] = args.positionals;
-    if (!target || command.length === 0) throw new CliError('error: you must specify a Pod (or node/NAME) and a command after --: kemu exec POD -- CMD');
+    if (!target || command.length === 0) throw new CliError('you must specify a Pod (or node/NAME) and a command after --: kemu exec POD -- CMD');
     if (target.startsWith('node/') || target.startsWith('nodes/')) {
       const node = target.slice(target.indexOf('/') + 1);
       return run(execOnNodeArgv(nodeNetnsName(node), command), ctx.signal);
@@ -45,10 +45,10 @@ export const execCommand: Command = {
     const pod = await ctx.client().get<Pod>(PODS, ctx.namespace, name);
     const node = pod.spec.nodeName;
     if (!node || pod.status?.phase !== 'Running') {
-      throw new CliError(`error: unable to upgrade connection: container not found ("${pod.spec.containers[0]?.name ?? name}"): pod ${name} is ${pod.status?.phase ?? 'Pending'}`);
+      throw new CliError(`unable to upgrade connection: container not found ("${pod.spec.containers[0]?.name ?? name}"): pod ${name} is ${pod.status?.phase ?? 'Pending'}`);
     }
     const found = findPodRecord(clusterPaths(ctx.cluster).dir, [node], pod.metadata.uid ?? '');
-    if (!found) throw new CliError(`error: pod ${name} has no sandbox on node ${node} (is its node agent running?)`);
+    if (!found) throw new CliError(`pod ${name} has no sandbox on node ${node} (is its node agent running?)`);
     return run(execInPodArgv(found.record, command), ctx.signal);
   },
 };

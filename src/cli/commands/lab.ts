@@ -34,11 +34,11 @@ function shapeOverrides(args: Args): Partial<ClusterShape> {
   const backend = args.string('backend');
   const proxyMode = args.string('proxy-mode');
   if (backend !== undefined) {
-    if (!['vxlan', 'host-gw', 'none'].includes(backend)) throw new CliError(`error: invalid argument "${backend}" for "--backend" flag: must be one of vxlan, host-gw, none`);
+    if (!['vxlan', 'host-gw', 'none'].includes(backend)) throw new CliError(`invalid argument "${backend}" for "--backend" flag: must be one of vxlan, host-gw, none`);
     overrides.backend = backend as ClusterShape['backend'];
   }
   if (proxyMode !== undefined) {
-    if (!['iptables', 'nftables', 'ipvs'].includes(proxyMode)) throw new CliError(`error: invalid argument "${proxyMode}" for "--proxy-mode" flag: must be one of iptables, nftables, ipvs`);
+    if (!['iptables', 'nftables', 'ipvs'].includes(proxyMode)) throw new CliError(`invalid argument "${proxyMode}" for "--proxy-mode" flag: must be one of iptables, nftables, ipvs`);
     overrides.proxyMode = proxyMode as ClusterShape['proxyMode'];
   }
   return overrides;
@@ -65,7 +65,7 @@ async function start(lab: Lab, args: Args, ctx: CommandContext, fresh: boolean):
       fresh,
       apply: async (file) => {
         const code = await applyCommand.run(parseArgs(['-f', file], applyCommand.flags ?? {}), labCtx);
-        if (code !== 0) throw new CliError(`error: applying ${file} failed`);
+        if (code !== 0) throw new CliError(`applying ${file} failed`);
       },
       log: (line) => ctx.out(`${line}\n`),
     });
@@ -89,7 +89,7 @@ async function start(lab: Lab, args: Args, ctx: CommandContext, fresh: boolean):
 
 async function check(lab: Lab, args: Args, ctx: CommandContext): Promise<number> {
   const cluster = labCluster(ctx);
-  if (!isClusterUp(cluster)) throw new CliError(`error: cluster "${cluster}" is not running: start the lab with kemu lab start ${lab.number}`);
+  if (!isClusterUp(cluster)) throw new CliError(`cluster "${cluster}" is not running: start the lab with kemu lab start ${lab.number}`);
   const answers = loadAnswers(args.string('answers') ?? answersFile(lab.number));
   const env = liveLabEnv(cluster);
   try {
@@ -104,8 +104,8 @@ async function check(lab: Lab, args: Args, ctx: CommandContext): Promise<number>
 function answer(lab: Lab, rest: string[], args: Args, ctx: CommandContext): number {
   const [question, ...words] = rest;
   const ids = lab.spec.questions.map((q) => q.id);
-  if (!question || words.length === 0) throw new CliError(`error: usage: kemu lab answer ${lab.number} QUESTION VALUE (questions: ${ids.join(', ') || 'none'})`);
-  if (!ids.includes(question)) throw new CliError(`error: lab ${lab.name} has no question "${question}"; its questions are: ${ids.join(', ')}`);
+  if (!question || words.length === 0) throw new CliError(`usage: kemu lab answer ${lab.number} QUESTION VALUE (questions: ${ids.join(', ') || 'none'})`);
+  if (!ids.includes(question)) throw new CliError(`lab ${lab.name} has no question "${question}"; its questions are: ${ids.join(', ')}`);
   const file = args.string('answers') ?? answersFile(lab.number);
   saveAnswer(file, question, words.join(' '));
   ctx.out(`Saved answer to ${question} in ${file}\n`);
@@ -123,7 +123,7 @@ function list(ctx: CommandContext): number {
   return 0;
 }
 
-const USAGE = 'error: usage: kemu lab list | start NN | check NN [--json] [--answers FILE] | answer NN QUESTION VALUE | reset NN';
+const USAGE = 'usage: kemu lab list | start NN | check NN [--json] [--answers FILE] | answer NN QUESTION VALUE | reset NN';
 
 export const labCommand: Command = {
   name: 'lab',

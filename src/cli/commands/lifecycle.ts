@@ -7,7 +7,6 @@ import { defaultClusterConfig, type ClusterConfig } from '../../api/cluster.js';
 import { RESOURCES } from '../../api/resources.js';
 import type { Node } from '../../api/types.js';
 import { listLabs } from '../../labs/catalog.js';
-import { startAddons } from '../addons/apply.js';
 import type { Args } from '../args.js';
 import { parseArgs } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
@@ -23,7 +22,7 @@ const DEMO_MANIFEST = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(value)) {
-    throw new CliError(`error: invalid argument "${value}" for "--${flag}" flag: must be one of ${allowed.join(', ')}`);
+    throw new CliError(`invalid argument "${value}" for "--${flag}" flag: must be one of ${allowed.join(', ')}`);
   }
   return value as T;
 }
@@ -32,7 +31,7 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
 function configFromFlags(cluster: string, args: Args): ClusterConfig {
   const config = defaultClusterConfig(cluster);
   const workers = args.int('nodes');
-  if (workers !== undefined && (workers < 0 || workers > 20)) throw new CliError('error: --nodes must be between 0 and 20 (worker nodes besides the control plane)');
+  if (workers !== undefined && (workers < 0 || workers > 20)) throw new CliError('--nodes must be between 0 and 20 (worker nodes besides the control plane)');
   return {
     ...config,
     workers: workers ?? config.workers,
@@ -74,7 +73,6 @@ async function bringUp(args: Args, ctx: CommandContext): Promise<void> {
   const config = configFromFlags(ctx.cluster, args);
   const result = await up(config);
   for (const w of result.warnings) ctx.err(`warning: ${w}\n`);
-  await startAddons(ctx.client(), config, (w) => ctx.err(`warning: ${w}\n`));
   ctx.out(nextSteps(ctx.cluster, result.nodes));
 }
 
@@ -153,7 +151,7 @@ export const nodeAgentCommand: Command = {
   async run(args, ctx) {
     const node = args.string('node');
     const ip = args.string('node-ip');
-    if (!node || !ip) throw new CliError('error: node-agent needs --node NAME and --node-ip IP');
+    if (!node || !ip) throw new CliError('node-agent needs --node NAME and --node-ip IP');
     await runNodeAgent(ctx.cluster, node, ip, ctx.signal);
     return 0;
   },

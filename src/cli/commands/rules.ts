@@ -19,12 +19,12 @@ function parseServiceRef(value: string, namespace: string): ServiceRef {
   const parts = value.split('/');
   if (parts.length === 1 && parts[0]) return { namespace, name: parts[0] };
   if (parts.length === 2 && parts[0] && parts[1]) return { namespace: parts[0], name: parts[1] };
-  throw new CliError(`error: invalid --service "${value}": expected NAMESPACE/NAME (or NAME in the current namespace)`);
+  throw new CliError(`invalid --service "${value}": expected NAMESPACE/NAME (or NAME in the current namespace)`);
 }
 
 async function toolOutput(netns: string, command: string, args: string[]): Promise<string> {
   const r = await execIn(netns, command, args, { allowFailure: true, timeoutMs: 60_000 });
-  if (r.code !== 0) throw new CliError(`error: ${command} ${args.join(' ')} on node ${netns} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  if (r.code !== 0) throw new CliError(`${command} ${args.join(' ')} on node ${netns} failed (exit ${r.code}): ${r.stderr.trim()}`);
   return r.stdout;
 }
 
@@ -34,7 +34,7 @@ async function rulesText(ctx: CommandContext, netns: string, table: string | und
   // Looking the Service up first turns a typo into NotFound instead of an empty listing.
   const service = svc === undefined ? undefined : await ctx.client().get<Service>(SERVICES, svc.namespace, svc.name);
   if (mode === 'nftables') {
-    if (table !== undefined) throw new CliError('error: --table applies to iptables and IPVS modes; this cluster runs kube-proxy in nftables mode (one table: ip kube-proxy)');
+    if (table !== undefined) throw new CliError('--table applies to iptables and IPVS modes; this cluster runs kube-proxy in nftables mode (one table: ip kube-proxy)');
     const text = await toolOutput(netns, 'nft', ['list', 'table', 'ip', 'kube-proxy']);
     return svc === undefined ? text : filterNftTable(text, svc);
   }
@@ -57,12 +57,12 @@ export const rulesCommand: Command = {
     service: { kind: 'string' },
   },
   async run(args, ctx) {
-    if (args.positionals.length > 1) throw new CliError('error: kemu rules takes at most one NODE');
+    if (args.positionals.length > 1) throw new CliError('kemu rules takes at most one NODE');
     const node = (args.positionals[0] ?? `${ctx.cluster}-control-plane`).replace(/^nodes?\//, '');
     const netns = nodeNetnsName(node);
-    if (!netnsExists(netns)) throw new CliError(`error: node "${node}" of cluster "${ctx.cluster}" has no network namespace (is the cluster up? kemu get nodes lists its nodes)`);
+    if (!netnsExists(netns)) throw new CliError(`node "${node}" of cluster "${ctx.cluster}" has no network namespace (is the cluster up? kemu get nodes lists its nodes)`);
     const table = args.string('table');
-    if (table !== undefined && !TABLES.has(table)) throw new CliError(`error: invalid --table "${table}": one of nat, filter, mangle, raw`);
+    if (table !== undefined && !TABLES.has(table)) throw new CliError(`invalid --table "${table}": one of nat, filter, mangle, raw`);
     const service = args.string('service');
     const svc = service === undefined ? undefined : parseServiceRef(service, ctx.namespace);
     const text = await rulesText(ctx, netns, table, svc);
