@@ -1,22 +1,28 @@
-// Cluster DNS throughput: dnsperf against kemu's DNS server (kubeadm's Corefile, a static zone of
-// 1,000 Services) and against Knot DNS serving the same records from a zone file, in the same run.
+// Cluster DNS throughput: dnsperf against kemu's coredns program as a Pod runs it (its default
+// worker processes, the Corefile from the coredns ConfigMap, informers on a kemu API holding 1,000
+// Services) and against Knot DNS serving the same records from a zone file, in the same run.
 // The query mix is what Pods send: hits (A, SRV), AAAA for IPv4-only Services (NODATA), names of
 // Services that do not exist (NXDOMAIN) and search-list misses (`svc.ns.<own ns>.svc...`).
-// Prints max QPS, p50/p99 latency and the server's memory; never fails on a missed target.
-// Loopback only; every server is started here and stopped by its PID.
+// Prints max QPS, p50/p99 latency and memory (RSS of every process); never fails on a missed target.
+// Loopback only (the program binds 0.0.0.0 as in a Pod, on a free port; queries go to 127.0.0.1);
+// every server is started here and stopped by its PID.
 //
 //   node --import tsx bench/dns.ts     (no root needed; dnsperf and taskset, knotd for the comparison)
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import cluster from 'node:cluster';
 import { createSocket } from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Namespace, Service } from '../src/api/types.js';
-import { StaticZoneSource, type ZoneObjects } from '../src/dns/kubernetes/source.js';
-import { startClusterDns } from '../src/dns/main.js';
+import { defaultClusterConfig } from '../src/api/cluster.js';
+import { HttpClient } from '../src/api/http-client.js';
+import { resourceForKind } from '../src/api/resources.js';
+import { startApiServer } from '../src/api/server/apiserver.js';
+import type { ConfigMap, Namespace, Service } from '../src/api/types.js';
+import { exchangeUdp } from '../src/dns/exchange.js';
+import { decodeMessage, encodeMessage } from '../src/dns/wire/codec.js';
+import { CLASS_IN, emptyFlags, RCODE, TYPE } from '../src/dns/wire/message.js';
 
 const SERVICES = 1_000;
 const NAMESPACES = 10;
@@ -24,26 +30,17 @@ const QUERY_LINES = 20_000;
 const WARMUP_S = 2;
 const RUN_S = 8;
 const TARGET_QPS = 30_000;
-const HERE = fileURLToPath(import.meta.url);
+const PROGRAM = fileURLToPath(new URL('../src/workloads/main.ts', import.meta.url));
+/** what the program picks by itself (src/dns/cli.ts) */
+const DEFAULT_WORKERS = Math.min(os.availableParallelism(), 2);
 
 const svcName = (i: number): string => `svc-${i % (SERVICES / NAMESPACES)}`;
 const nsName = (i: number): string => `ns-${Math.floor(i / (SERVICES / NAMESPACES))}`;
 const clusterIP = (i: number): string => `10.96.${1 + (i >> 8)}.${i & 0xff}`;
 
-function zoneObjects(): ZoneObjects {
-  const namespaces: Namespace[] = Array.from({ length: NAMESPACES }, (_, n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${n}` } }));
-  const services: Service[] = Array.from({ length: SERVICES }, (_, i) => ({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: svcName(i), namespace: nsName(i) },
-    spec: { type: 'ClusterIP', clusterIP: clusterIP(i), clusterIPs: [clusterIP(i)], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
-  }));
-  return { namespaces, services, endpointSlices: [], pods: [] };
-}
-
-/** kubeadm's Corefile, with the HTTP listeners on free loopback ports and no upstream in use. */
-function corefile(): string {
-  return `.:53 {
+/** kubeadm's Corefile on `port`, with the HTTP listeners on free loopback ports and no upstream in use. */
+function corefile(port: number): string {
+  return `.:${port} {
     errors
     health 127.0.0.1:0
     ready 127.0.0.1:0
@@ -93,43 +90,18 @@ function queryFile(): string {
   return `${out.join('\n')}\n`;
 }
 
-// ---- the kemu server process (`bench/dns.ts serve PORT WORKERS`) ----
-
-async function serve(port: number, workers: number): Promise<void> {
-  if (workers > 1 && cluster.isPrimary) {
-    let up = 0;
-    for (let w = 0; w < workers; w++) {
-      cluster.fork().on('message', (m) => {
-        if (m === 'ready' && ++up === workers) console.log(`ready ${port}`);
-      });
-    }
-    process.on('SIGTERM', () => {
-      for (const w of Object.values(cluster.workers ?? {})) w?.kill();
-      process.exit(0);
-    });
-    return;
-  }
-  // workers share the primary's sockets; the kernel hands each datagram to one of them
-  const dns = await startClusterDns({
-    source: new StaticZoneSource(zoneObjects()),
-    corefile: corefile(),
-    listen: { address: '127.0.0.1', port },
-    log: { info: () => undefined, error: () => undefined },
-  });
-  if (cluster.isWorker) process.send?.('ready');
-  else console.log(`ready ${dns.udpPort}`);
-  process.on('SIGTERM', () => void dns.stop().then(() => process.exit(0)));
-}
-
 // ---- the orchestrator ----
 
 interface Result {
   server: string;
+  /** processes (kemu) or UDP workers (knot) answering */
+  workers: number;
   qps: number;
   p50ms: number;
   p99ms: number;
   lostPct: number;
-  rssMiB: number;
+  /** resident memory of the server's processes (primary first), MiB */
+  rssMiB: number[];
 }
 
 function freePort(): Promise<number> {
@@ -160,11 +132,13 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): P
   });
 }
 
-/** Resident memory of a process and its children (node:cluster workers), in MiB. */
-function rssMiB(pid: number): number {
-  const rssKiB = (p: string): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  return [String(pid), ...children].reduce((n, p) => n + rssKiB(p), 0) / 1024;
+/** Resident memory of a process and of its node children (node:cluster workers), in MiB. */
+function rssMiB(pid: number): number[] {
+  const status = (p: string): string => fs.readFileSync(`/proc/${p}/status`, 'utf8');
+  const rss = (p: string): number => Number(/VmRSS:\s+(\d+)/.exec(status(p))?.[1] ?? 0) / 1024;
+  // tsx's esbuild service is a child too; only node processes belong to the server
+  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((p) => p && /^Name:\s+node/m.test(status(p)));
+  return [String(pid), ...children].map(rss);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -182,10 +156,10 @@ function dnsperf(port: number, queries: string, seconds: number, pin: boolean, v
   return { qps, lostPct, latencies };
 }
 
-async function measure(server: string, child: ChildProcess, port: number, queries: string, pin: boolean): Promise<Result> {
+async function measure(server: string, workers: number, child: ChildProcess, port: number, queries: string, pin: boolean): Promise<Result> {
   dnsperf(port, queries, WARMUP_S, pin, false);
   const run = dnsperf(port, queries, RUN_S, pin, true);
-  return { server, qps: run.qps, p50ms: percentile(run.latencies, 50), p99ms: percentile(run.latencies, 99), lostPct: run.lostPct, rssMiB: rssMiB(child.pid!) };
+  return { server, workers, qps: run.qps, p50ms: percentile(run.latencies, 50), p99ms: percentile(run.latencies, 99), lostPct: run.lostPct, rssMiB: rssMiB(child.pid!) };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -197,14 +171,51 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function benchKemu(dir: string, queries: string, workers: number): Promise<Result> {
-  const port = workers > 1 ? await freePort() : 0;
-  const cmd = [process.execPath, '--import', 'tsx', HERE, 'serve', String(port), String(workers)];
+/** A kemu API in a temp dir holding the bench's Services and the coredns ConfigMap for `port`. */
+async function startApi(dir: string, port: number): Promise<{ socketPath: string; close(): Promise<void> }> {
+  const socketPath = path.join(dir, 'api.sock');
+  const server = await startApiServer({ storeDir: path.join(dir, 'store'), socketPath, config: defaultClusterConfig('bench-dns') });
+  const client = new HttpClient({ socketPath });
+  const kind = (k: string) => resourceForKind('v1', k)!;
+  for (let n = 0; n < NAMESPACES; n++) await client.create<Namespace>(kind('Namespace'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${n}` } });
+  for (let i = 0; i < SERVICES; i++) {
+    const svc: Service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: svcName(i), namespace: nsName(i) },
+      spec: { type: 'ClusterIP', clusterIP: clusterIP(i), clusterIPs: [clusterIP(i)], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+    };
+    await client.create<Service>(kind('Service'), nsName(i), svc);
+  }
+  const cm: ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: corefile(port) } };
+  await client.create<ConfigMap>(kind('ConfigMap'), 'kube-system', cm);
+  client.close();
+  return { socketPath, close: () => server.close() };
+}
+
+/** Resolves once `tries` queries in a row for a Service got its address (every worker synced). */
+async function waitForZone(port: number, timeoutMs: number): Promise<void> {
+  const q = encodeMessage({ id: 1, flags: { ...emptyFlags(), rd: true }, rcode: 0, question: [{ name: `${svcName(0)}.${nsName(0)}.svc.cluster.local.`, type: TYPE.A, class: CLASS_IN }], answer: [], authority: [], additional: [] });
+  const until = Date.now() + timeoutMs;
+  for (let good = 0; good < 20; ) {
+    if (Date.now() > until) throw new Error(`the coredns program did not answer from its zone within ${timeoutMs} ms`);
+    const m = await exchangeUdp({ host: '127.0.0.1', port }, q, 500).then(decodeMessage, () => undefined);
+    good = m?.rcode === RCODE.NOERROR && m.answer.length === 1 ? good + 1 : 0;
+    if (good === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The coredns program as the kubelet starts it, with `--workers` when given (else its default). */
+async function benchKemu(api: { socketPath: string }, port: number, queries: string, workers?: number): Promise<Result> {
+  const cmd = [process.execPath, '--import', 'tsx', PROGRAM, 'coredns', '-conf', '/etc/coredns/Corefile', ...(workers ? ['--workers', String(workers)] : [])];
   const pin = workers === 1;
-  const child = pin ? spawn('taskset', ['-c', '1', ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, KEMU_API_SOCKET: api.socketPath };
+  const child = pin ? spawn('taskset', ['-c', '1', ...cmd], { stdio: ['ignore', 'pipe', 'pipe'], env }) : spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
   try {
-    const m = await waitForLine(child, /ready (\d+)/, 30_000);
-    return await measure(workers > 1 ? `kemu ${workers} workers (node:cluster, unpinned)` : 'kemu 1 process', child, Number(m[1]), queries, pin);
+    await waitForLine(child, /CoreDNS-/, 60_000);
+    await waitForZone(port, 30_000);
+    const name = workers ? `kemu coredns --workers ${workers}${pin ? '' : ' (unpinned)'}` : `kemu coredns, default ${DEFAULT_WORKERS} workers (unpinned)`;
+    return await measure(name, workers ?? DEFAULT_WORKERS, child, port, queries, pin);
   } finally {
     await stop(child);
   }
@@ -228,7 +239,7 @@ async function benchKnot(dir: string, queries: string, workers: number): Promise
   try {
     await waitForLine(child, /loaded, serial|server started/, 15_000);
     await new Promise((r) => setTimeout(r, 300)); // the zone load is logged just before it is served
-    return await measure(`knot ${workers} udp worker${workers > 1 ? 's (unpinned)' : ''}`, child, port, queries, pin);
+    return await measure(`knot ${workers} udp worker${workers > 1 ? 's (unpinned)' : ''}`, workers, child, port, queries, pin);
   } finally {
     await stop(child);
   }
@@ -254,31 +265,33 @@ async function main(): Promise<void> {
   fs.writeFileSync(queries, queryFile());
   const results: Result[] = [];
   const loadStart = os.loadavg()[0]!.toFixed(2);
+  const port = await freePort();
+  const api = await startApi(dir, port);
   try {
     if (have('knotd')) results.push(await benchKnot(dir, queries, 1));
     else console.log('bench/dns: knotd is missing (apt-get install knot); no C server to compare with');
-    results.push(await benchKemu(dir, queries, 1));
-    results.push(await benchKemu(dir, queries, 2));
-    if (have('knotd')) results.push(await benchKnot(dir, queries, 2));
+    results.push(await benchKemu(api, port, queries, 1));
+    results.push(await benchKemu(api, port, queries));
+    if (have('knotd')) results.push(await benchKnot(dir, queries, DEFAULT_WORKERS));
   } finally {
+    await api.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\nDNS, dnsperf -l ${RUN_S} -q 100 (pinned rows: dnsperf on CPU 0, server on CPU 1), ${SERVICES} Services, ${QUERY_LINES} queries:`);
   console.log('50% A hit, 10% SRV hit, 10% AAAA NODATA, 15% NXDOMAIN, 15% search-list miss');
   // other jobs on the same cores lower every row; the load average tells how much to trust a run
   console.log(`load average at the start ${loadStart}, at the end ${os.loadavg()[0]!.toFixed(2)} (${os.cpus().length} CPUs)\n`);
-  console.log('| server | QPS | p50 ms | p99 ms | lost % | RSS MiB |');
+  console.log('| server | QPS | p50 ms | p99 ms | lost % | RSS MiB (per process) |');
   console.log('|---|---:|---:|---:|---:|---:|');
-  for (const r of results) console.log(`| ${r.server} | ${fmt(r.qps)} | ${fmt(r.p50ms, 3)} | ${fmt(r.p99ms, 3)} | ${fmt(r.lostPct, 2)} | ${fmt(r.rssMiB, 1)} |`);
-  // like against like: the pinned single process against knot's pinned worker, two against two
-  const workersOf = (r: Result): number => Number(/(\d+) (?:udp )?(?:process|worker)/.exec(r.server)?.[1] ?? 1);
+  const rss = (r: Result): string => `${fmt(r.rssMiB.reduce((a, b) => a + b, 0), 1)}${r.rssMiB.length > 1 ? ` (${r.rssMiB.map((m) => fmt(m, 1)).join(' + ')})` : ''}`;
+  for (const r of results) console.log(`| ${r.server} | ${fmt(r.qps)} | ${fmt(r.p50ms, 3)} | ${fmt(r.p99ms, 3)} | ${fmt(r.lostPct, 2)} | ${rss(r)} |`);
+  // like against like: the pinned single process against knot's pinned worker, N workers against N
   for (const k of results.filter((r) => r.server.startsWith('kemu'))) {
-    const knot = results.find((r) => r.server.startsWith('knot') && workersOf(r) === workersOf(k));
+    const knot = results.find((r) => r.server.startsWith('knot') && r.workers === k.workers);
     const half = knot ? k.qps >= knot.qps / 2 : true;
     const verdict = k.qps >= TARGET_QPS && half ? 'met' : 'missed';
     console.log(`${k.server}: ${fmt(k.qps)} QPS${knot ? ` = ${fmt((100 * k.qps) / knot.qps)}% of ${knot.server}` : ''}; target >= ${fmt(TARGET_QPS)} and >= 50% -> ${verdict}`);
   }
 }
 
-if (process.argv[2] === 'serve') await serve(Number(process.argv[3]), Number(process.argv[4] ?? 1));
-else await main();
+await main();

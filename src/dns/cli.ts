@@ -1,57 +1,32 @@
 // The `coredns` program: what kemu runs for the registry.k8s.io/coredns/coredns image. Flags as
 // CoreDNS: `-conf FILE` (default "Corefile"); plus kemu's way to reach the API, `--api-socket PATH`
-// or env KEMU_API_SOCKET (a real CoreDNS Pod uses its service account token instead).
+// or env KEMU_API_SOCKET (a real CoreDNS Pod uses its service account token instead), and
+// `--workers N` (kemu only): how many processes answer queries.
 //
-// kemu has no volumes. On a real cluster the Corefile is the `coredns` ConfigMap mounted at
-// /etc/coredns, the kubelet refreshes the file within a minute or so of an edit, and the reload
-// plugin notices the new text on its next tick. kemu's stand-in: with an API, the program watches
-// that ConfigMap (kube-system/coredns, the key named like the -conf file) itself, and each change
-// wakes the reload plugin at once. Without a `reload` directive nothing is reloaded, as upstream.
-// Without an API, -conf is read from disk.
+// CoreDNS is one Go process that uses every CPU. A Node.js process answers on one CPU, so the
+// program forks N workers (node:cluster) that share the DNS sockets, each with its own informers
+// and zone; the primary serves reload, health, ready and metrics once for all of them (see
+// workers/primary.ts). The default is the number of CPUs, at most 2 (bench/dns.ts measures why:
+// two workers roughly double the QPS of one on a 2-CPU host). `--workers 1` runs everything in
+// one process, without a primary.
+//
+// The Corefile comes from the coredns ConfigMap when there is an API, else from the -conf file
+// (see corefile-source.ts).
 
-import { readFile } from 'node:fs/promises';
+import cluster from 'node:cluster';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpClient } from '../api/http-client.js';
-import { Informer } from '../api/informer.js';
-import { resourceForKind } from '../api/resources.js';
-import type { ConfigMap } from '../api/types.js';
-import { parseFlags } from '../workloads/flags.js';
+import { FlagError, parseFlags } from '../workloads/flags.js';
 import { onTermination } from '../workloads/lifecycle.js';
 import { parseCorefile } from './corefile/parse.js';
-import { startClusterDns, type ClusterDns } from './main.js';
+import { configMapCorefile, fileCorefile, type CorefileSource } from './corefile-source.js';
+import { startClusterDns } from './main.js';
+import { startPrimary } from './workers/primary.js';
+import { runWorker } from './workers/worker.js';
 
-const CONFIGMAP_NAMESPACE = 'kube-system';
-const CONFIGMAP_NAME = 'coredns';
-const CONFIGMAPS = resourceForKind('v1', 'ConfigMap')!;
-
-interface CorefileSource {
-  read(): Promise<string>;
-  watch?(onChange: () => void): () => void;
-  stop(): void;
-}
-
-/** The Corefile as the key `key` of the coredns ConfigMap, kept current by a watch. */
-async function configMapCorefile(client: HttpClient, key: string): Promise<CorefileSource> {
-  const informer = new Informer<ConfigMap>(client, CONFIGMAPS, { namespace: CONFIGMAP_NAMESPACE, fieldSelector: `metadata.name=${CONFIGMAP_NAME}` });
-  const listeners = new Set<() => void>();
-  const changed = (): void => listeners.forEach((l) => l());
-  informer.addHandler({ onAdd: changed, onUpdate: changed, onDelete: changed });
-  await informer.start();
-  return {
-    read: async () => {
-      const cm = informer.get(CONFIGMAP_NAMESPACE, CONFIGMAP_NAME);
-      const text = cm?.data?.[key];
-      if (text === undefined) throw new Error(`configmap "${CONFIGMAP_NAME}" in namespace "${CONFIGMAP_NAMESPACE}" has no key "${key}" (it is kemu's stand-in for the mounted ${key} file)`);
-      return text;
-    },
-    watch: (onChange) => {
-      listeners.add(onChange);
-      return () => listeners.delete(onChange);
-    },
-    stop: () => informer.stop(),
-  };
-}
+const LISTEN_ADDRESS = '0.0.0.0';
+const MAX_DEFAULT_WORKERS = 2;
 
 /** This Pod's own addresses, for the kubernetes plugin's NS answers. */
 function podIPs(): string[] {
@@ -69,25 +44,41 @@ function listenPort(corefile: string): number {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const flags = parseFlags(args, { conf: { kind: 'string', default: 'Corefile' }, 'api-socket': { kind: 'string', default: process.env.KEMU_API_SOCKET ?? '' } });
+  const flags = parseFlags(args, {
+    conf: { kind: 'string', default: 'Corefile' },
+    'api-socket': { kind: 'string', default: process.env.KEMU_API_SOCKET ?? '' },
+    workers: { kind: 'int', default: Math.min(os.availableParallelism(), MAX_DEFAULT_WORKERS) },
+  });
+  if (flags.workers < 1) throw new FlagError(`invalid argument "${flags.workers}" for "--workers" flag: must be at least 1`);
   const socketPath = flags['api-socket'];
   const client = socketPath ? new HttpClient({ socketPath }) : undefined;
-  const source: CorefileSource = client ? await configMapCorefile(client, path.basename(flags.conf)) : { read: () => readFile(flags.conf, 'utf8'), stop: () => undefined };
+  if (cluster.isWorker) {
+    await runWorker({ ...(client ? { client } : {}), address: LISTEN_ADDRESS, portOf: listenPort, localIPs: podIPs() });
+    return;
+  }
+  const source: CorefileSource = client ? await configMapCorefile(client, path.basename(flags.conf)) : fileCorefile(flags.conf);
   const corefile = await source.read();
   const port = listenPort(corefile);
-  const dns: ClusterDns = await startClusterDns({
-    ...(client ? { client } : {}),
-    corefile,
-    listen: { address: '0.0.0.0', port },
-    localIPs: podIPs(),
-    readCorefile: () => source.read(),
-    ...(source.watch ? { watchCorefile: source.watch } : {}),
-    onFatal: () => process.exit(1),
-  });
+  let stopServer: () => Promise<void>;
+  if (flags.workers === 1) {
+    const dns = await startClusterDns({
+      ...(client ? { client } : {}),
+      corefile,
+      listen: { address: LISTEN_ADDRESS, port },
+      localIPs: podIPs(),
+      readCorefile: () => source.read(),
+      ...(source.watch ? { watchCorefile: source.watch } : {}),
+      onFatal: () => process.exit(1),
+    });
+    stopServer = () => dns.stop();
+  } else {
+    const primary = await startPrimary({ workers: flags.workers, source, onFatal: () => process.exit(1) });
+    stopServer = () => primary.stop();
+  }
   for (const b of parseCorefile(corefile)) console.log(b.keys.map((k) => `${k.zone}:${k.port}`).join(' '));
   console.log('CoreDNS-1.11.3 (kemu)');
   onTermination(async () => {
-    await dns.stop();
+    await stopServer();
     source.stop();
     client?.close();
   });

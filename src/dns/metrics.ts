@@ -1,5 +1,10 @@
-// A tiny Prometheus registry: counters and histograms with labels, rendered in the text format
-// under CoreDNS's metric names (coredns_dns_requests_total, ...).
+// A tiny Prometheus registry: counters, gauges and histograms with labels, rendered in the text
+// format under CoreDNS's metric names (coredns_dns_requests_total, ...).
+//
+// A server of several processes (src/dns/workers) serves one /metrics: each worker sends its
+// registry as a snapshot, and the registry of the process that serves the page adds those in
+// (`peers`). Counters and histograms are summed; a gauge is taken from the first source that has
+// the series (every worker runs the same configuration, so they agree).
 
 type Labels = Record<string, string>;
 
@@ -15,18 +20,72 @@ const render = (l: Labels): string => {
   return parts.length ? `{${parts.join(',')}}` : '';
 };
 
+interface Series {
+  labels: Labels;
+  value: number;
+  counts?: number[];
+  sum?: number;
+}
+
 interface Family {
   help: string;
   type: 'counter' | 'gauge' | 'histogram';
   buckets?: number[];
-  series: Map<string, { labels: Labels; value: number; counts?: number[]; sum?: number }>;
+  series: Map<string, Series>;
 }
+
+/** A registry as plain data, for sending to another process (structured-clone and JSON safe). */
+export type MetricsSnapshot = Record<string, { help: string; type: Family['type']; buckets?: number[]; series: Series[] }>;
 
 export const DURATION_BUCKETS = [0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192];
 export const SIZE_BUCKETS = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16000, 32000, 48000, 64000];
 
+/** Adds `snap` into `families`: sums counters and histograms, keeps a gauge already there. */
+function absorb(families: Map<string, Family>, snap: MetricsSnapshot): void {
+  for (const [name, f] of Object.entries(snap)) {
+    let into = families.get(name);
+    if (!into) families.set(name, (into = { help: f.help, type: f.type, series: new Map(), ...(f.buckets ? { buckets: f.buckets } : {}) }));
+    for (const s of f.series) {
+      const k = key(s.labels);
+      const have = into.series.get(k);
+      if (!have) {
+        into.series.set(k, { labels: s.labels, value: s.value, ...(s.counts ? { counts: [...s.counts], sum: s.sum ?? 0 } : {}) });
+        continue;
+      }
+      if (f.type === 'gauge') continue;
+      have.value += s.value;
+      if (have.counts && s.counts) {
+        have.sum = (have.sum ?? 0) + (s.sum ?? 0);
+        s.counts.forEach((c, i) => (have.counts![i] = (have.counts![i] ?? 0) + c));
+      }
+    }
+  }
+}
+
+function snapshotOf(families: Map<string, Family>, keep: (f: Family) => boolean = () => true): MetricsSnapshot {
+  const out: MetricsSnapshot = {};
+  for (const [name, f] of families) {
+    if (!keep(f)) continue;
+    out[name] = { help: f.help, type: f.type, ...(f.buckets ? { buckets: f.buckets } : {}), series: [...f.series.values()].map((s) => ({ ...s, ...(s.counts ? { counts: [...s.counts] } : {}) })) };
+  }
+  return out;
+}
+
+/**
+ * The counters and histograms of several snapshots summed, gauges left out: what a worker that
+ * is gone still contributes, so totals on /metrics never go backwards when it is replaced.
+ */
+export function countersOf(...snaps: MetricsSnapshot[]): MetricsSnapshot {
+  const families = new Map<string, Family>();
+  for (const s of snaps) absorb(families, s);
+  return snapshotOf(families, (f) => f.type !== 'gauge');
+}
+
 export class Metrics {
   private readonly families = new Map<string, Family>();
+
+  /** `peers`: registries of other processes of the same server, added in when rendering. */
+  constructor(private readonly peers?: () => MetricsSnapshot[]) {}
 
   private family(name: string, help: string, type: Family['type'], buckets?: number[]): Family {
     let f = this.families.get(name);
@@ -37,7 +96,7 @@ export class Metrics {
     return f;
   }
 
-  private series(f: Family, labels: Labels) {
+  private series(f: Family, labels: Labels): Series {
     const k = key(labels);
     let s = f.series.get(k);
     if (!s) {
@@ -64,9 +123,20 @@ export class Metrics {
     });
   }
 
+  /** This registry alone, as plain data. */
+  snapshot(): MetricsSnapshot {
+    return snapshotOf(this.families);
+  }
+
   text(): string {
+    let families = this.families;
+    const peers = this.peers?.() ?? [];
+    if (peers.length > 0) {
+      families = new Map();
+      for (const s of [this.snapshot(), ...peers]) absorb(families, s);
+    }
     const out: string[] = [];
-    for (const [name, f] of [...this.families].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [name, f] of [...families].sort(([a], [b]) => a.localeCompare(b))) {
       out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
       for (const s of f.series.values()) {
         if (!f.buckets) {

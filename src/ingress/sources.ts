@@ -5,8 +5,8 @@ import type { Client } from '../api/client.js';
 import { Informer } from '../api/informer.js';
 import { resourceForName } from '../api/resources.js';
 import type { EndpointSlice, Ingress, IngressClass, KubeObject, Node, Secret, Service } from '../api/types.js';
+import type { IngressRoute, Middleware } from '../api/traefik-types.js';
 import type { ClusterObjects } from './config/build.js';
-import type { IngressRoute, Middleware } from './config/crd-types.js';
 
 export interface ObjectSource {
   objects(): ClusterObjects;

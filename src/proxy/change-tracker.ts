@@ -3,9 +3,9 @@
 // the pending changes to the service-port and endpoints maps and learns which Services really
 // changed, so a partial sync can skip the chains of all the others.
 
+import type { IPFamily } from '../api/ip.js';
 import type { EndpointSlice, Service } from '../api/types.js';
 import { endpointsFromSlices, sliceServiceName, type EndpointInfo } from './endpoints.js';
-import type { IPFamily } from './ip.js';
 import { namespacedName, servicePortsFromService, type NamespacedName, type ServicePortInfo } from './service-port.js';
 
 export interface MapUpdate<V> {

@@ -5,9 +5,9 @@
 //  - a service port that goes from no serving endpoint to some: delete every flow to its service
 //    IPs and NodePort, which were created while the Service rejected traffic.
 
+import type { IPFamily } from '../api/ip.js';
 import type { ConntrackDeletion } from '../sys/conntrack.js';
 import type { EndpointInfo } from './endpoints.js';
-import type { IPFamily } from './ip.js';
 import type { ServicePortInfo } from './service-port.js';
 
 export interface ProxyState {

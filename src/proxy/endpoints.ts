@@ -2,8 +2,8 @@
 // EndpointSlices of one Service merged per service port, one entry per distinct "ip:port", sorted
 // by that string.
 
+import { canonicalIP, joinHostPort, parseIP, type IPFamily } from '../api/ip.js';
 import type { EndpointSlice, Protocol } from '../api/types.js';
-import { canonicalIP, joinHostPort, parseIP, type IPFamily } from './ip.js';
 import { namespacedName, servicePortKey, type NamespacedName } from './service-port.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

@@ -1,7 +1,7 @@
 // kube-proxy's Prometheus metrics (upstream pkg/proxy/metrics): histograms timed around each sync by
 // the runner, plus the counters and gauges the proxier keeps, rendered in the text exposition format.
-
-import type { IptablesProxierMetrics } from './iptables/proxier.js';
+// The families every mode shows are built here; each mode's folder adds its own (iptables/metrics.ts,
+// nftables/metrics.ts, ipvs/metrics.ts).
 
 export class Histogram {
   private readonly counts: number[];
@@ -75,33 +75,69 @@ export class SyncHistograms {
   readonly network_programming_duration_seconds = new Histogram(NETWORK_PROGRAMMING_BUCKETS);
 }
 
-export function iptablesMetricFamilies(m: IptablesProxierMetrics, h: SyncHistograms, lastQueuedSeconds: number): MetricFamily[] {
-  const byTable = (v: { filter: number; nat: number }) => [
-    { labels: { table: 'filter' }, value: v.filter },
-    { labels: { table: 'nat' }, value: v.nat },
-  ];
-  const p = 'kubeproxy_';
+/** Upstream's HELP and TYPE of each family, by its name without the kubeproxy_ prefix. */
+const FAMILIES = {
+  sync_proxy_rules_duration_seconds: ['SyncProxyRules latency in seconds', 'histogram'],
+  sync_full_proxy_rules_duration_seconds: ['SyncProxyRules latency in seconds for full resyncs', 'histogram'],
+  sync_partial_proxy_rules_duration_seconds: ['SyncProxyRules latency in seconds for partial resyncs', 'histogram'],
+  network_programming_duration_seconds: ['In Cluster Network Programming Latency in seconds', 'histogram'],
+  sync_proxy_rules_last_timestamp_seconds: ['The last time proxy rules were successfully synced', 'gauge'],
+  sync_proxy_rules_last_queued_timestamp_seconds: ['The last time a sync of proxy rules was queued', 'gauge'],
+  sync_proxy_rules_iptables_total: ['Total number of iptables rules owned by kube-proxy', 'gauge'],
+  sync_proxy_rules_iptables_last: ['Number of iptables rules written by kube-proxy in last sync', 'gauge'],
+  sync_proxy_rules_iptables_restore_failures_total: ['Cumulative proxy iptables restore failures', 'counter'],
+  sync_proxy_rules_iptables_partial_restore_failures_total: ['Cumulative proxy iptables partial restore failures', 'counter'],
+  sync_proxy_rules_nftables_sync_failures_total: ['Cumulative proxy nftables sync failures', 'counter'],
+  sync_proxy_rules_no_local_endpoints_total: ['Number of services with a Local traffic policy and no endpoints', 'gauge'],
+  sync_proxy_rules_service_changes_total: ['Cumulative proxy rules Service changes', 'counter'],
+  sync_proxy_rules_endpoint_changes_total: ['Cumulative proxy rules Endpoint changes', 'counter'],
+} as const satisfies Record<string, readonly [string, MetricType]>;
+
+export type FamilyName = keyof typeof FAMILIES;
+
+export function family(name: FamilyName, value: MetricFamily['value']): MetricFamily {
+  const [help, type] = FAMILIES[name];
+  return { name: `kubeproxy_${name}`, help, type, value };
+}
+
+/** What every mode's proxier counts. */
+export interface CommonProxierMetrics {
+  sync_proxy_rules_last_timestamp_seconds: number;
+  sync_proxy_rules_no_local_endpoints_total: { internal: number; external: number };
+}
+
+/** What the proxiers that track Service and EndpointSlice changes count. */
+export interface ChangeCounters {
+  sync_proxy_rules_service_changes_total: number;
+  sync_proxy_rules_endpoint_changes_total: number;
+}
+
+/**
+ * The sync timings every mode shows: the runner's histograms (the partial one only for modes that
+ * sync partially) and the times of the last sync and the last queued one.
+ */
+export function syncFamilies(m: CommonProxierMetrics, h: SyncHistograms, lastQueuedSeconds: number, partialSyncs: boolean): MetricFamily[] {
   return [
-    { name: `${p}sync_proxy_rules_duration_seconds`, help: 'SyncProxyRules latency in seconds', type: 'histogram', value: h.sync_proxy_rules_duration_seconds },
-    { name: `${p}sync_full_proxy_rules_duration_seconds`, help: 'SyncProxyRules latency in seconds for full resyncs', type: 'histogram', value: h.sync_full_proxy_rules_duration_seconds },
-    { name: `${p}sync_partial_proxy_rules_duration_seconds`, help: 'SyncProxyRules latency in seconds for partial resyncs', type: 'histogram', value: h.sync_partial_proxy_rules_duration_seconds },
-    { name: `${p}network_programming_duration_seconds`, help: 'In Cluster Network Programming Latency in seconds', type: 'histogram', value: h.network_programming_duration_seconds },
-    { name: `${p}sync_proxy_rules_last_timestamp_seconds`, help: 'The last time proxy rules were successfully synced', type: 'gauge', value: m.sync_proxy_rules_last_timestamp_seconds },
-    { name: `${p}sync_proxy_rules_last_queued_timestamp_seconds`, help: 'The last time a sync of proxy rules was queued', type: 'gauge', value: lastQueuedSeconds },
-    { name: `${p}sync_proxy_rules_iptables_total`, help: 'Total number of iptables rules owned by kube-proxy', type: 'gauge', value: byTable(m.sync_proxy_rules_iptables_total) },
-    { name: `${p}sync_proxy_rules_iptables_last`, help: 'Number of iptables rules written by kube-proxy in last sync', type: 'gauge', value: byTable(m.sync_proxy_rules_iptables_last) },
-    { name: `${p}sync_proxy_rules_iptables_restore_failures_total`, help: 'Cumulative proxy iptables restore failures', type: 'counter', value: m.sync_proxy_rules_iptables_restore_failures_total },
-    { name: `${p}sync_proxy_rules_iptables_partial_restore_failures_total`, help: 'Cumulative proxy iptables partial restore failures', type: 'counter', value: m.sync_proxy_rules_iptables_partial_restore_failures_total },
-    {
-      name: `${p}sync_proxy_rules_no_local_endpoints_total`,
-      help: 'Number of services with a Local traffic policy and no endpoints',
-      type: 'gauge',
-      value: [
-        { labels: { traffic_policy: 'internal' }, value: m.sync_proxy_rules_no_local_endpoints_total.internal },
-        { labels: { traffic_policy: 'external' }, value: m.sync_proxy_rules_no_local_endpoints_total.external },
-      ],
-    },
-    { name: `${p}sync_proxy_rules_service_changes_total`, help: 'Cumulative proxy rules Service changes', type: 'counter', value: m.sync_proxy_rules_service_changes_total },
-    { name: `${p}sync_proxy_rules_endpoint_changes_total`, help: 'Cumulative proxy rules Endpoint changes', type: 'counter', value: m.sync_proxy_rules_endpoint_changes_total },
+    family('sync_proxy_rules_duration_seconds', h.sync_proxy_rules_duration_seconds),
+    family('sync_full_proxy_rules_duration_seconds', h.sync_full_proxy_rules_duration_seconds),
+    ...(partialSyncs ? [family('sync_partial_proxy_rules_duration_seconds', h.sync_partial_proxy_rules_duration_seconds)] : []),
+    family('network_programming_duration_seconds', h.network_programming_duration_seconds),
+    family('sync_proxy_rules_last_timestamp_seconds', m.sync_proxy_rules_last_timestamp_seconds),
+    family('sync_proxy_rules_last_queued_timestamp_seconds', lastQueuedSeconds),
+  ];
+}
+
+export function noLocalEndpointsFamily(m: CommonProxierMetrics): MetricFamily {
+  const { internal, external } = m.sync_proxy_rules_no_local_endpoints_total;
+  return family('sync_proxy_rules_no_local_endpoints_total', [
+    { labels: { traffic_policy: 'internal' }, value: internal },
+    { labels: { traffic_policy: 'external' }, value: external },
+  ]);
+}
+
+export function changeFamilies(m: ChangeCounters): MetricFamily[] {
+  return [
+    family('sync_proxy_rules_service_changes_total', m.sync_proxy_rules_service_changes_total),
+    family('sync_proxy_rules_endpoint_changes_total', m.sync_proxy_rules_endpoint_changes_total),
   ];
 }

@@ -2,7 +2,7 @@
 // means "every local address"; otherwise NodePorts are served only on the node's addresses inside
 // one of the CIDRs of the proxier's family.
 
-import { cidrContains, formatIP, parseCIDR, parseIP, type IPFamily, type ParsedCIDR } from './ip.js';
+import { cidrContains, formatIP, parseCIDR, parseIP, type IPFamily, type ParsedCIDR } from '../api/ip.js';
 
 export interface NodePortAddresses {
   matchAll: boolean;

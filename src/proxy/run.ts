@@ -17,12 +17,14 @@ import { EndpointsChangeTracker, ServiceChangeTracker } from './change-tracker.j
 import { staleUdpConntrack, type ProxyState } from './conntrack-cleanup.js';
 import { healthAnswer, nodeEligible, type HealthState } from './healthz.js';
 import { masqueradeMarkForBit } from './iptables/config.js';
+import { iptablesMetricFamilies } from './iptables/metrics.js';
 import { FULL_SYNC_PERIOD_MS, IptablesProxier } from './iptables/proxier.js';
 import { ipvsMetricFamilies } from './ipvs/metrics.js';
 import { IpvsProxier } from './ipvs/proxier.js';
-import { iptablesMetricFamilies, renderMetrics, SyncHistograms, type MetricFamily } from './metrics.js';
+import { renderMetrics, SyncHistograms, type MetricFamily } from './metrics.js';
 import { nftablesMetricFamilies } from './nftables/metrics.js';
 import { NftablesProxier } from './nftables/proxier.js';
+import type { ProxierConfig } from './proxier-config.js';
 import { startStatusServer, type StatusServer } from './status-server.js';
 import { SyncRunner } from './sync-runner.js';
 
@@ -87,8 +89,7 @@ interface ProxierSetup {
 
 async function createProxier({ opts, node, nodeIP, localhostNodePorts, syncPeriodMs }: ProxierSetup): Promise<ModeProxier> {
   const { nodeName, config, netns } = opts;
-  // The settings both modes share.
-  const common = {
+  const common: ProxierConfig = {
     ipFamily: 'IPv4' as const,
     nodeName,
     nodeIP,

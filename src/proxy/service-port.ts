@@ -2,8 +2,8 @@
 // and servicechangetracker.go). One Service becomes one ServicePortInfo per port, keeping only the
 // addresses of the proxier's IP family.
 
+import { canonicalIP, formatCIDR, parseCIDR, parseIP, type IPFamily } from '../api/ip.js';
 import type { Protocol, Service } from '../api/types.js';
-import { canonicalIP, formatCIDR, parseCIDR, parseIP, type IPFamily } from './ip.js';
 
 /** Default ClientIP affinity timeout (3 hours), as the API server defaults it. */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;

@@ -3,7 +3,7 @@
 // Service rejected traffic) keeps black-holing a client that reuses its source port. TCP is never
 // touched. "No entry matched" is not an error.
 
-import type { IPFamily } from '../proxy/ip.js';
+import type { IPFamily } from '../api/ip.js';
 import { execIn, type Netns } from './netns.js';
 
 /** What to delete; every variant is UDP only. */

@@ -10,11 +10,11 @@
 
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { joinHostPort, splitHostPort } from '../api/ip.js';
 import type { IpvsBackend } from '../proxy/ipvs/backend.js';
 import { DUMMY_DEVICE } from '../proxy/ipvs/names.js';
 import type { IpsetMembers, IpsetOp, IpvsOp, RealServer, ServiceRef, VirtualServer } from '../proxy/ipvs/state.js';
 import type { Protocol } from '../api/types.js';
-import { joinHostPort, splitHostPort } from '../proxy/ip.js';
 import { exec } from './exec.js';
 import { ipBatch, showAddrs } from './iproute.js';
 import { listIpsets, restoreIpsets } from './ipset.js';

@@ -4,7 +4,7 @@
 // Corefile edit (a stub domain forwarded to a second DNS Pod) applied live, and SERVFAIL quickly
 // when the upstream is unreachable. Uses the built CLI (dist/), as `npm test` builds it.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,9 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { defaultClusterConfig } from '../../src/api/cluster.js';
 import { dnsAddonObjects, kubeadmCorefile } from '../../src/dns/addon.js';
+import { kemuCli } from './kemu-cli.js';
 
-const repo = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(repo, 'dist/cli/main.js');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kemu-dns-e2e-'));
 const CLUSTER = `t-dns-${Math.random().toString(36).slice(2, 6)}`;
 const UNDERLAY = `172.30.${210 + Math.floor(Math.random() * 40)}.0/24`;
@@ -22,25 +21,7 @@ const env = { ...process.env, KEMU_STATE_ROOT: root, KEMU_CLUSTER: CLUSTER };
 const NODES = ['control-plane', 'worker', 'worker2'].map((n) => `${CLUSTER}-${n}`);
 const DNS_IP = defaultClusterConfig().dnsServiceIP;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kemu(args: string[], timeout = 90_000): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: repo, env, timeout }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function kemuOk(args: string[], timeout?: number): Promise<string> {
-  const r = await kemu(args, timeout);
-  if (r.code !== 0) throw new Error(`kemu ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const { kemu, kemuOk } = kemuCli(env);
 
 async function apply(name: string, docs: unknown[] | string): Promise<void> {
   const file = path.join(root, `${name}.yaml`);

@@ -10,7 +10,6 @@
 // watches the status for 10 s instead of 5 min; load_balancing waits for 10 ready endpoints plus a
 // few seconds for the controller's reload instead of sleeping 60 s.
 
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,9 +31,8 @@ import {
   type Feature,
 } from './ingress-conformance/fixtures.js';
 import { ConformanceClient, type ConformanceResponse } from './ingress-conformance/go-client.js';
+import { kemuCli } from './kemu-cli.js';
 
-const repo = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(repo, 'dist/cli/main.js');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kemu-ingress-e2e-'));
 const CLUSTER = `t-ing-${Math.random().toString(36).slice(2, 6)}`;
 const UNDERLAY = `172.30.${10 + Math.floor(Math.random() * 200)}.0/24`;
@@ -56,13 +54,7 @@ const INGRESSES = kind('networking.k8s.io/v1', 'Ingress');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function kemu(args: string[], timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: repo, env, timeout }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
+const { kemu } = kemuCli(env, 120_000);
 
 const client = new HttpClient({ socketPath: API_SOCKET });
 

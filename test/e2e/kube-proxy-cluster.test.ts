@@ -14,18 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from '../../src/api/http-client.js';
 import { RESOURCES, type ResourceType } from '../../src/api/resources.js';
 import type { EndpointSlice, Node, Pod, Service } from '../../src/api/types.js';
+import { CLI, kemuCli, type CliResult } from './kemu-cli.js';
 
-const repo = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(repo, 'dist/cli/main.js');
 const isRoot = process.getuid?.() === 0;
 const kind = (k: string) => RESOURCES.find((r) => r.kind === k) as ResourceType;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** A Node.js program run inside a Pod; it stops by itself after `seconds`. */
 function tcpKeepAliveClient(host: string, seconds: number): string {
@@ -57,18 +50,7 @@ describe.runIf(isRoot).each(['iptables', 'nftables'] as const)('kube-proxy %s mo
   const env = { ...process.env, KEMU_STATE_ROOT: root, KEMU_CLUSTER: CLUSTER };
   const api = new HttpClient({ socketPath: path.join(root, CLUSTER, 'api.sock') });
 
-  function kemu(args: string[], timeout = 90_000): Promise<Result> {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { cwd: repo, env, timeout }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-      });
-    });
-  }
-  async function kemuOk(args: string[], timeout?: number): Promise<string> {
-    const r = await kemu(args, timeout);
-    if (r.code !== 0) throw new Error(`kemu ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
-    return r.stdout;
-  }
+  const { kemu, kemuOk } = kemuCli(env);
   /** Runs a program in a Pod and streams its output lines. */
   function inPod(pod: string, script: string): { lines: string[]; done: Promise<void> } {
     const child = spawn(process.execPath, [CLI, 'exec', pod, '--', process.execPath, '-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -118,7 +100,7 @@ describe.runIf(isRoot).each(['iptables', 'nftables'] as const)('kube-proxy %s mo
     const out = JSON.parse(await kemuOk(['exec', pod, '--', 'curl', '-sS', '--max-time', '30', url])) as { responses?: string[] };
     return out.responses ?? [];
   }
-  function curlFromHost(url: string): Promise<Result> {
+  function curlFromHost(url: string): Promise<CliResult> {
     return new Promise((resolve) => {
       execFile('curl', ['-sS', '--max-time', '2', url], (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? -1) : 0, stdout, stderr }));
     });

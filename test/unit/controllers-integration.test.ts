@@ -2,35 +2,21 @@
 // the test (it gives bound Pods an IP, marks them Ready when told to, and finishes graceful
 // deletions), and checks of what an observer of the API sees at every step.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultClusterConfig, underlayGatewayIP } from '../../src/api/cluster.js';
-import { HttpClient } from '../../src/api/http-client.js';
-import { startApiServer, type RunningApiServer } from '../../src/api/server/apiserver.js';
+import type { HttpClient } from '../../src/api/http-client.js';
 import type { Deployment, EndpointSlice, Node, Pod, ReplicaSet } from '../../src/api/types.js';
 import { DEPLOYMENTS, ENDPOINT_SLICES, NODES, PODS, REPLICA_SETS, SERVICES } from '../../src/controllers/kinds.js';
 import { startControllers, type RunningControllers } from '../../src/controllers/manager.js';
+import { ApiFixture, until } from './support/api-fixture.js';
 
 const NODE_NAMES = ['kemu-control-plane', 'kemu-worker', 'kemu-worker2'];
 const config = defaultClusterConfig('itest');
-let dir: string;
-let server: RunningApiServer;
+let api: ApiFixture;
 let client: HttpClient;
 let controllers: RunningControllers;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const live = (pods: Pod[]) => pods.filter((p) => !p.metadata.deletionTimestamp);
@@ -92,9 +78,8 @@ async function waitForReadyPods(n: number): Promise<Pod[]> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'kemu-controllers-'));
-  server = await startApiServer({ storeDir: path.join(dir, 'store'), socketPath: path.join(dir, 'api.sock'), config });
-  client = new HttpClient({ socketPath: path.join(dir, 'api.sock') });
+  api = await ApiFixture.start({ config });
+  client = api.client;
   for (const name of NODE_NAMES) {
     await client.create<Node>(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
     await client.patchStatus(NODES, undefined, name, { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] } });
@@ -104,9 +89,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controllers?.stop();
-  client?.close();
-  await server?.close();
-  await rm(dir, { recursive: true, force: true });
+  await api?.close();
 });
 
 describe('controllers against a real API server', () => {

@@ -8,7 +8,7 @@ import { RESOURCES } from '../../src/api/resources.js';
 import type { ConfigMap, Deployment, Namespace, Service } from '../../src/api/types.js';
 import { DEPLOYMENTS, NAMESPACES, PODS, REPLICA_SETS, SERVICES } from '../../src/controllers/kinds.js';
 import { startControllers, type RunningControllers } from '../../src/controllers/manager.js';
-import { ApiFixture } from './support/api-fixture.js';
+import { ApiFixture, until } from './support/api-fixture.js';
 
 const CONFIG_MAPS = RESOURCES.find((r) => r.plural === 'configmaps')!;
 const NS = 'lab';
@@ -25,16 +25,6 @@ afterAll(async () => {
   await controllers?.stop();
   await f?.close();
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const deployment: Deployment = {
   apiVersion: 'apps/v1',

@@ -5,7 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ingress, Secret } from '../../src/api/types.js';
-import type { IngressRoute, Middleware } from '../../src/ingress/config/crd-types.js';
+import type { IngressRoute, Middleware } from '../../src/api/traefik-types.js';
 import type { DynamicConfig } from '../../src/ingress/config/types.js';
 import { startIngressController, type IngressController } from '../../src/ingress/main.js';
 import { generateSelfSigned } from '../../src/ingress/proxy/certificates.js';
@@ -30,6 +30,8 @@ const ing: Ingress = {
   },
 };
 
+// htpasswd -s line for alice, as Traefik reads a Secret with one key of users
+const usersSecret: Secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'users', namespace: 'app' }, stringData: { users: 'alice:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n' } };
 const mw = (name: string, spec: Middleware['spec']): Middleware => ({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name, namespace: 'app' }, spec });
 const route: IngressRoute = {
   apiVersion: 'traefik.io/v1alpha1',
@@ -72,9 +74,9 @@ beforeAll(async () => {
       ingressClasses: [ourClass('kemu', true)],
       services: [echo],
       endpointSlices: slicesFor(echo, [a, b]),
-      secrets: [tlsSecret('cert-a', certA), tlsSecret('cert-b', certB)],
+      secrets: [tlsSecret('cert-a', certA), tlsSecret('cert-b', certB), usersSecret],
       ingressRoutes: [route],
-      middlewares: [mw('auth', { basicAuth: { users: ['alice:{SHA}' + 'W6ph5Mm5Pz8GgiULbPgzG37mj9g='] } }), mw('strip', { stripPrefix: { prefixes: ['/api'] } }), mw('hdr', { headers: { customRequestHeaders: { 'X-Lab': 'kemu' }, customResponseHeaders: { 'X-Served-By': 'chain' } } })],
+      middlewares: [mw('auth', { basicAuth: { secret: 'users' } }), mw('strip', { stripPrefix: { prefixes: ['/api'] } }), mw('hdr', { headers: { customRequestHeaders: { 'X-Lab': 'kemu' }, customResponseHeaders: { 'X-Served-By': 'chain' } } })],
     },
     file: fileConfig(),
     entrypoints: { web: 0, websecure: 0 },

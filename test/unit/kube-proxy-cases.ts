@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type { EndpointSlice, KubeObject, Service } from '../../src/api/types.js';
 import type { IptablesProxierConfig } from '../../src/proxy/iptables/config.js';
+import type { IptablesProxier } from '../../src/proxy/iptables/proxier.js';
+import type { ProxierConfig } from '../../src/proxy/proxier-config.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const casesRoot = path.resolve(repoRoot, '..', 'shared', 'conformance', 'kube-proxy');
@@ -89,8 +91,8 @@ export function discoverCases(prefix: RegExp): string[] {
   return out;
 }
 
-export function proxierConfig(spec: TestConfigSpec): IptablesProxierConfig {
-  const nfacct = spec.nfacctCounters ?? {};
+/** The settings every mode takes, with the defaults of upstream's proxier tests. */
+export function commonConfig(spec: TestConfigSpec): ProxierConfig {
   return {
     ipFamily: spec.ipFamily ?? 'IPv4',
     nodeName: spec.nodeName ?? 'test-node',
@@ -98,15 +100,73 @@ export function proxierConfig(spec: TestConfigSpec): IptablesProxierConfig {
     masqueradeAll: spec.masqueradeAll ?? false,
     masqueradeMark: spec.masqueradeMark ?? '0x4000',
     clusterCIDR: spec.localDetector?.mode === 'ClusterCIDR' ? spec.localDetector.cidr : undefined,
-    localhostNodePorts: spec.localhostNodePorts ?? true,
     nodePortAddresses: spec.nodePortAddresses ?? null,
     hostAddresses: (spec.interfaces ?? []).flatMap((i) => i.addresses),
+    syncPeriodMs: 30_000,
+  };
+}
+
+export function proxierConfig(spec: TestConfigSpec): IptablesProxierConfig {
+  const nfacct = spec.nfacctCounters ?? {};
+  return {
+    ...commonConfig(spec),
+    localhostNodePorts: spec.localhostNodePorts ?? true,
     conntrackTCPLiberal: spec.conntrackTCPLiberal ?? false,
     randomFully: spec.iptablesHasRandomFully ?? false,
     nfacct: {
       ctStateInvalidDropped: nfacct['ct_state_invalid_dropped_pkts'] === true,
       localhostNodePortsAccepted: nfacct['localhost_nps_accepted_pkts'] === true,
     },
-    syncPeriodMs: 30_000,
   };
+}
+
+/** A TCP ClusterIP Service with one port, as upstream's makeTestService builds it. */
+export function clusterIPService(ns: string, name: string, ip: string, portName: string, port: number): Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { namespace: ns, name },
+    spec: { clusterIP: ip, ports: [{ name: portName, port, protocol: 'TCP' }] },
+  };
+}
+
+/** The Service's one EndpointSlice: ready IPv4 endpoints on one TCP port. */
+export function serviceSlice(ns: string, service: string, addresses: string[], portName: string, port: number): EndpointSlice {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { namespace: ns, name: `${service}-1`, labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    endpoints: addresses.map((a) => ({ addresses: [a] })),
+    ports: [{ name: portName, port, protocol: 'TCP' }],
+  };
+}
+
+export type CaseObject = Service | EndpointSlice;
+const objectKey = (o: CaseObject): string => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
+
+/** The informer handlers every mode's proxier has. */
+export type ObjectHandlers = Pick<
+  IptablesProxier,
+  'onServiceAdd' | 'onServiceUpdate' | 'onServiceDelete' | 'onEndpointSliceAdd' | 'onEndpointSliceUpdate' | 'onEndpointSliceDelete'
+>;
+
+/** Feeds the differences between two object sets to a proxier's informer handlers. */
+export function applyDiff(proxier: ObjectHandlers, before: readonly CaseObject[], after: readonly CaseObject[]): void {
+  const old = new Map(before.map((o) => [objectKey(o), o]));
+  const next = new Map(after.map((o) => [objectKey(o), o]));
+  for (const [key, o] of old) {
+    if (next.has(key)) continue;
+    if (o.kind === 'Service') proxier.onServiceDelete(o as Service);
+    else proxier.onEndpointSliceDelete(o as EndpointSlice);
+  }
+  for (const [key, o] of next) {
+    const prev = old.get(key);
+    if (prev !== undefined && JSON.stringify(prev) === JSON.stringify(o)) continue;
+    if (o.kind === 'Service') {
+      if (prev === undefined) proxier.onServiceAdd(o as Service);
+      else proxier.onServiceUpdate(prev as Service, o as Service);
+    } else if (prev === undefined) proxier.onEndpointSliceAdd(o as EndpointSlice);
+    else proxier.onEndpointSliceUpdate(prev as EndpointSlice, o as EndpointSlice);
+  }
 }

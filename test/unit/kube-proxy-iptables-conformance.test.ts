@@ -4,13 +4,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EndpointSlice, Service } from '../../src/api/types.js';
 import { chainRules } from '../../src/proxy/iptables/dump.js';
 import { normalizeIptables } from '../../src/proxy/iptables/normalize.js';
 import { IptablesProxier, type SyncResult } from '../../src/proxy/iptables/proxier.js';
 import { RulesetModel } from '../../src/proxy/iptables/ruleset.js';
 import { tracePacket } from '../../src/proxy/iptables/trace.js';
-import { casesRoot, discoverCases, proxierConfig, readYaml, stepChain, type CaseInput, type Flow } from './kube-proxy-cases.js';
+import { applyDiff, casesRoot, clusterIPService, discoverCases, proxierConfig, readYaml, serviceSlice, stepChain, type CaseInput, type CaseObject, type Flow } from './kube-proxy-cases.js';
 
 /**
  * Faults the README asks for before a step's sync: a stray rule that makes the partial restore
@@ -23,29 +22,6 @@ const FAULTS: Record<string, { chain: string; args: string[] }> = {
   },
 };
 
-type Obj = Service | EndpointSlice;
-const objectKey = (o: Obj): string => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
-
-/** Feeds the differences between two object sets to the proxier's informer handlers. */
-function applyDiff(proxier: IptablesProxier, before: readonly Obj[], after: readonly Obj[]): void {
-  const old = new Map(before.map((o) => [objectKey(o), o]));
-  const next = new Map(after.map((o) => [objectKey(o), o]));
-  for (const [key, o] of old) {
-    if (next.has(key)) continue;
-    if (o.kind === 'Service') proxier.onServiceDelete(o as Service);
-    else proxier.onEndpointSliceDelete(o as EndpointSlice);
-  }
-  for (const [key, o] of next) {
-    const prev = old.get(key);
-    if (prev !== undefined && JSON.stringify(prev) === JSON.stringify(o)) continue;
-    if (o.kind === 'Service') {
-      if (prev === undefined) proxier.onServiceAdd(o as Service);
-      else proxier.onServiceUpdate(prev as Service, o as Service);
-    } else if (prev === undefined) proxier.onEndpointSliceAdd(o as EndpointSlice);
-    else proxier.onEndpointSliceUpdate(prev as EndpointSlice, o as EndpointSlice);
-  }
-}
-
 interface Replayed {
   last: SyncResult;
   kernel: RulesetModel;
@@ -56,7 +32,7 @@ interface Replayed {
 async function replay(steps: CaseInput[]): Promise<Replayed> {
   const kernel = new RulesetModel();
   const proxier = new IptablesProxier(proxierConfig(steps[0]!.spec), kernel, () => 0);
-  let previous: Obj[] = [];
+  let previous: CaseObject[] = [];
   let last: SyncResult | undefined;
   for (const step of steps) {
     const fault = FAULTS[path.basename(step.dir)];
@@ -151,26 +127,6 @@ interface LargeClusterStep {
   [lineFor: `lineFor${string}`]: string;
 }
 
-function clusterIPService(ns: string, name: string, ip: string, portName: string, port: number): Service {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { namespace: ns, name },
-    spec: { clusterIP: ip, ports: [{ name: portName, port, protocol: 'TCP' }] },
-  };
-}
-
-function slice(ns: string, service: string, addresses: string[], portName: string, port: number): EndpointSlice {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { namespace: ns, name: `${service}-1`, labels: { 'kubernetes.io/service-name': service } },
-    addressType: 'IPv4',
-    endpoints: addresses.map((a) => ({ addresses: [a] })),
-    ports: [{ name: portName, port, protocol: 'TCP' }],
-  };
-}
-
 describe('kube-proxy iptables conformance (data)', () => {
   it('25-iptables-misc-data/large-cluster-mode', async () => {
     const data = readYaml<{ config: { masqueradeAll: boolean }; steps: LargeClusterStep[] }>(
@@ -182,16 +138,16 @@ describe('kube-proxy iptables conformance (data)', () => {
     const proxier = new IptablesProxier({ ...proxierConfig(base), masqueradeAll: data.config.masqueradeAll }, kernel, () => clock);
     const many = (second: number): string[] => Array.from({ length: 499 }, (_, i) => `10.${second}.${i % 256}.${Math.floor(i / 256)}`);
     const svc4 = clusterIPService('ns4', 'svc4', '172.30.0.44', 'p8082', 8082);
-    const svc4Slice = slice('ns4', 'svc4', ['10.4.0.1'], 'p8082', 8082);
+    const svc4Slice = serviceSlice('ns4', 'svc4', ['10.4.0.1'], 'p8082', 8082);
     const changes: (() => void)[] = [
       () => {
         proxier.onServiceAdd(clusterIPService('ns1', 'svc1', '172.30.0.41', 'p80', 80));
         proxier.onServiceAdd(clusterIPService('ns2', 'svc2', '172.30.0.42', 'p8080', 8080));
         proxier.onServiceAdd(clusterIPService('ns3', 'svc3', '172.30.0.43', 'p8081', 8081));
-        proxier.onEndpointSliceAdd(slice('ns1', 'svc1', many(0), 'p80', 80));
-        proxier.onEndpointSliceAdd(slice('ns2', 'svc2', many(1), 'p8080', 8080));
+        proxier.onEndpointSliceAdd(serviceSlice('ns1', 'svc1', many(0), 'p80', 80));
+        proxier.onEndpointSliceAdd(serviceSlice('ns2', 'svc2', many(1), 'p8080', 8080));
       },
-      () => proxier.onEndpointSliceAdd(slice('ns3', 'svc3', ['203.0.113.4', '203.0.113.8', '203.0.113.12'], 'p8081', 8081)),
+      () => proxier.onEndpointSliceAdd(serviceSlice('ns3', 'svc3', ['203.0.113.4', '203.0.113.8', '203.0.113.12'], 'p8081', 8081)),
       () => proxier.forceFullSync(),
       () => {
         proxier.onServiceAdd(svc4);

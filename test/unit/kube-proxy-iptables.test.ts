@@ -3,29 +3,16 @@
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EndpointSlice, Service } from '../../src/api/types.js';
 import { masqueradeMarkForBit } from '../../src/proxy/iptables/config.js';
 import { FULL_SYNC_PERIOD_MS, IptablesProxier } from '../../src/proxy/iptables/proxier.js';
 import { RestoreError, RulesetModel, ruleTarget } from '../../src/proxy/iptables/ruleset.js';
 import { tracePacket } from '../../src/proxy/iptables/trace.js';
-import { casesRoot, proxierConfig, stepChain } from './kube-proxy-cases.js';
+import { casesRoot, clusterIPService, proxierConfig, serviceSlice, stepChain } from './kube-proxy-cases.js';
 
 const spec = stepChain(path.join(casesRoot, '01-iptables-overall-rules'))[0]!.spec;
 
-const svc: Service = {
-  apiVersion: 'v1',
-  kind: 'Service',
-  metadata: { namespace: 'ns1', name: 'svc1' },
-  spec: { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80, protocol: 'TCP' }] },
-};
-const eps: EndpointSlice = {
-  apiVersion: 'discovery.k8s.io/v1',
-  kind: 'EndpointSlice',
-  metadata: { namespace: 'ns1', name: 'svc1-1', labels: { 'kubernetes.io/service-name': 'svc1' } },
-  addressType: 'IPv4',
-  endpoints: [{ addresses: ['10.180.0.1'] }],
-  ports: [{ name: 'p80', port: 80, protocol: 'TCP' }],
-};
+const svc = clusterIPService('ns1', 'svc1', '172.30.0.41', 'p80', 80);
+const eps = serviceSlice('ns1', 'svc1', ['10.180.0.1'], 'p80', 80);
 
 function setup(): { kernel: RulesetModel; proxier: IptablesProxier; advance: (ms: number) => void } {
   let clock = 0;

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EndpointSlice, Service } from '../../src/api/types.js';
+import type { EndpointSlice } from '../../src/api/types.js';
 import { modelBackend } from '../../src/proxy/nftables/backend.js';
 import type { NftablesProxierConfig } from '../../src/proxy/nftables/config.js';
 import { endpointObjectNames, servicePortNameBase, serviceObjectNames } from '../../src/proxy/nftables/names.js';
@@ -12,10 +12,7 @@ import { normalizeNft } from '../../src/proxy/nftables/normalize.js';
 import { NftablesProxier } from '../../src/proxy/nftables/proxier.js';
 import { NftTableModel } from '../../src/proxy/nftables/table.js';
 import { traceNftPacket } from '../../src/proxy/nftables/trace.js';
-import { casesRoot, discoverCases, proxierConfig, readYaml, stepChain, type CaseInput, type Flow } from './kube-proxy-cases.js';
-
-type Obj = Service | EndpointSlice;
-const objectKey = (o: Obj): string => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
+import { applyDiff, casesRoot, commonConfig, discoverCases, readYaml, stepChain, type CaseInput, type CaseObject, type Flow } from './kube-proxy-cases.js';
 
 /** nftables-only fields of ProxierTestConfig. */
 interface NftSpecExtras {
@@ -25,39 +22,11 @@ interface NftSpecExtras {
 }
 
 function nftConfig(step: CaseInput): NftablesProxierConfig {
-  const base = proxierConfig(step.spec);
   const extras = step.spec as unknown as NftSpecExtras;
   return {
-    ipFamily: base.ipFamily,
-    nodeName: base.nodeName,
-    nodeIP: base.nodeIP,
-    masqueradeAll: base.masqueradeAll,
-    masqueradeMark: base.masqueradeMark,
-    clusterCIDR: base.clusterCIDR,
-    nodePortAddresses: base.nodePortAddresses,
-    hostAddresses: base.hostAddresses,
+    ...commonConfig(step.spec),
     serviceCIDRs: (extras.serviceCIDRs ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
-    syncPeriodMs: 30_000,
   };
-}
-
-function applyDiff(proxier: NftablesProxier, before: readonly Obj[], after: readonly Obj[]): void {
-  const old = new Map(before.map((o) => [objectKey(o), o]));
-  const next = new Map(after.map((o) => [objectKey(o), o]));
-  for (const [key, o] of old) {
-    if (next.has(key)) continue;
-    if (o.kind === 'Service') proxier.onServiceDelete(o as Service);
-    else proxier.onEndpointSliceDelete(o as EndpointSlice);
-  }
-  for (const [key, o] of next) {
-    const prev = old.get(key);
-    if (prev !== undefined && JSON.stringify(prev) === JSON.stringify(o)) continue;
-    if (o.kind === 'Service') {
-      if (prev === undefined) proxier.onServiceAdd(o as Service);
-      else proxier.onServiceUpdate(prev as Service, o as Service);
-    } else if (prev === undefined) proxier.onEndpointSliceAdd(o as EndpointSlice);
-    else proxier.onEndpointSliceUpdate(prev as EndpointSlice, o as EndpointSlice);
-  }
 }
 
 /** Steps whose change says time passes: stale chains must be older than the 1 s delay. */
@@ -78,7 +47,7 @@ describe('kube-proxy nftables conformance', () => {
       if (preexisting !== undefined) table.load(readFileSync(path.join(dir, preexisting), 'utf8'));
       let clock = 1_000_000;
       const proxier = new NftablesProxier(nftConfig(steps[0]!), modelBackend(table), () => clock);
-      let previous: Obj[] = [];
+      let previous: CaseObject[] = [];
       let operations = 0;
       for (const step of steps) {
         if (agesStaleChains(step)) clock += 2000;
@@ -118,7 +87,7 @@ describe('kube-proxy nftables conformance', () => {
       const steps = stepChain(dir);
       const table = new NftTableModel();
       const proxier = new NftablesProxier(nftConfig(steps[0]!), modelBackend(table), () => 0);
-      let previous: Obj[] = [];
+      let previous: CaseObject[] = [];
       for (const step of steps) {
         applyDiff(proxier, previous, step.objects);
         previous = step.objects;

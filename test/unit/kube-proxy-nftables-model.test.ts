@@ -2,25 +2,13 @@
 // from a failed transaction.
 
 import { describe, expect, it } from 'vitest';
-import type { EndpointSlice, Service } from '../../src/api/types.js';
 import { modelBackend, type NftablesBackend } from '../../src/proxy/nftables/backend.js';
 import { NftablesProxier } from '../../src/proxy/nftables/proxier.js';
 import { NftError, NftTableModel, parseAddCommands } from '../../src/proxy/nftables/table.js';
+import { clusterIPService, serviceSlice } from './kube-proxy-cases.js';
 
-const service: Service = {
-  apiVersion: 'v1',
-  kind: 'Service',
-  metadata: { namespace: 'ns1', name: 'svc1' },
-  spec: { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80, protocol: 'TCP' }] },
-};
-const slice: EndpointSlice = {
-  apiVersion: 'discovery.k8s.io/v1',
-  kind: 'EndpointSlice',
-  metadata: { namespace: 'ns1', name: 'svc1-1', labels: { 'kubernetes.io/service-name': 'svc1' } },
-  addressType: 'IPv4',
-  endpoints: [{ addresses: ['10.180.0.1'] }],
-  ports: [{ name: 'p80', port: 80, protocol: 'TCP' }],
-};
+const service = clusterIPService('ns1', 'svc1', '172.30.0.41', 'p80', 80);
+const slice = serviceSlice('ns1', 'svc1', ['10.180.0.1'], 'p80', 80);
 const config = {
   ipFamily: 'IPv4' as const,
   nodeName: 'test-node',

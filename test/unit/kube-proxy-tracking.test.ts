@@ -1,11 +1,11 @@
 // The change tracking shared by all proxy modes: service ports, endpoints, categorisation.
 
 import { describe, expect, it } from 'vitest';
+import { canonicalIP, formatCIDR, parseCIDR } from '../../src/api/ip.js';
 import type { EndpointSlice, Service } from '../../src/api/types.js';
 import { categorizeEndpoints } from '../../src/proxy/categorize.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from '../../src/proxy/change-tracker.js';
 import { endpointsFromSlices, type EndpointInfo } from '../../src/proxy/endpoints.js';
-import { canonicalIP, formatCIDR, parseCIDR } from '../../src/proxy/ip.js';
 import { servicePortsFromService, type ServicePortInfo } from '../../src/proxy/service-port.js';
 
 function service(spec: Service['spec'], status?: Service['status']): Service {

@@ -2,7 +2,7 @@
 // name compression. Compression is case-sensitive on purpose: a pointer to a differently spelled
 // suffix would change the spelling the client sees.
 
-import { bytesToIPv6, ipv4ToBytes, ipv6ToBytes } from './ip.js';
+import { ipFromBytes, ipToBytes } from '../../api/ip.js';
 import { TYPE, type Edns, type Flags, type Message, type Question, type RData, type RR } from './message.js';
 
 export class WireError extends Error {}
@@ -126,10 +126,10 @@ function decodeRData(r: Reader, type: number, len: number): RData {
   let d: RData;
   switch (type) {
     case TYPE.A:
-      d = len === 4 ? { kind: 'address', ip: [...r.bytes(4)].join('.') } : { kind: 'raw', bytes: Buffer.from(r.bytes(len)) };
+      d = len === 4 ? { kind: 'address', ip: ipFromBytes(r.bytes(4)) } : { kind: 'raw', bytes: Buffer.from(r.bytes(len)) };
       break;
     case TYPE.AAAA:
-      d = len === 16 ? { kind: 'address', ip: bytesToIPv6(r.bytes(16)) } : { kind: 'raw', bytes: Buffer.from(r.bytes(len)) };
+      d = len === 16 ? { kind: 'address', ip: ipFromBytes(r.bytes(16)) } : { kind: 'raw', bytes: Buffer.from(r.bytes(len)) };
       break;
     case TYPE.NS:
     case TYPE.CNAME:
@@ -282,9 +282,12 @@ export class Writer {
 
 function encodeRData(w: Writer, d: RData, type: number): void {
   switch (d.kind) {
-    case 'address':
-      w.bytes(type === TYPE.AAAA ? ipv6ToBytes(d.ip) : ipv4ToBytes(d.ip));
+    case 'address': {
+      const bytes = ipToBytes(d.ip);
+      if (bytes?.length !== (type === TYPE.AAAA ? 16 : 4)) throw new WireError(`address ${JSON.stringify(d.ip)} does not fit a type ${type} record`);
+      w.bytes(bytes);
       return;
+    }
     case 'name':
       w.name(d.target);
       return;

@@ -1,57 +1,17 @@
-// IP text <-> bytes for A/AAAA rdata and reverse names. IPv6 text is the RFC 5952 canonical form
-// (lower case, longest zero run as '::'), which is what dig and Go's net.IP print.
+// Addresses in DNS terms: the canonical text records carry and reverse (in-addr.arpa / ip6.arpa)
+// names. IPv6 text is the RFC 5952 canonical form (lower case, longest zero run as '::'), which is
+// what dig and Go's net.IP print.
 
 import { isIPv4, isIPv6 } from 'node:net';
+import { canonicalIP as canonicalSloppy, ipToBytes } from '../../api/ip.js';
 
-export function ipv4ToBytes(ip: string): Buffer {
-  return Buffer.from(ip.split('.').map(Number));
-}
-
-export function ipv6ToBytes(ip: string): Buffer {
-  let text = ip;
-  const out = Buffer.alloc(16);
-  // an embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4?.[1]) {
-    const b = ipv4ToBytes(v4[1]);
-    text = `${text.slice(0, -v4[1].length)}${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
-}
-
-export function bytesToIPv6(b: Buffer): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
-/** The canonical text of an IP address, or undefined when `text` is not one. */
+/**
+ * The canonical text of an IP address, or undefined when `text` is not one. Strict as CoreDNS's
+ * net.ParseIP: no leading zeros, no surrounding space (node:net decides, the shared module formats).
+ */
 export function canonicalIP(text: string): string | undefined {
-  if (isIPv4(text)) return text.split('.').map(Number).join('.');
-  if (isIPv6(text)) return bytesToIPv6(ipv6ToBytes(text));
-  return undefined;
+  if (isIPv4(text)) return text;
+  return isIPv6(text) ? canonicalSloppy(text) : undefined;
 }
 
 /**
@@ -87,8 +47,9 @@ export function reverseZoneOfCidr(cidr: string): string | undefined {
     const octets = addr.split('.').slice(0, bits / 8).reverse();
     return `${[...octets, 'in-addr', 'arpa'].join('.')}.`;
   }
-  if (isIPv6(addr) && bits % 4 === 0 && bits <= 128) {
-    const nibbles = ipv6ToBytes(addr).toString('hex').slice(0, bits / 4).split('').reverse();
+  const v6 = isIPv6(addr) ? ipToBytes(addr) : undefined;
+  if (v6 && bits % 4 === 0 && bits <= 128) {
+    const nibbles = v6.toString('hex').slice(0, bits / 4).split('').reverse();
     return `${[...nibbles, 'ip6', 'arpa'].join('.')}.`;
   }
   return undefined;

@@ -1,8 +1,8 @@
 // Every provider's output merged into the one dynamic configuration the router table is built from.
 
+import type { IngressRoute, Middleware } from '../../api/traefik-types.js';
 import type { EndpointSlice, Ingress, IngressClass, Secret, Service } from '../../api/types.js';
 import { crdConfig } from './crd-provider.js';
-import type { IngressRoute, Middleware } from './crd-types.js';
 import { CONTROLLER_NAME, selectClasses } from './ingress-class.js';
 import { ingressConfig } from './ingress-provider.js';
 import type { Compat, DynamicConfig } from './types.js';

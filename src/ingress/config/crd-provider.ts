@@ -1,11 +1,15 @@
 // Traefik's kubernetescrd provider: IngressRoutes and Middlewares -> routers, services, middlewares.
 // A route's services are merged into one weighted load balancer (the service weight becomes each
-// of its servers' weight), which is what a TraefikService of kind weighted would give.
+// of its servers' weight), which is what a TraefikService of kind weighted would give. Like
+// Traefik's provider, it selects IngressRoutes by the kubernetes.io/ingress.class annotation (the
+// CRD has no ingressClassName field).
 
+import type { IngressRoute, Middleware } from '../../api/traefik-types.js';
 import type { EndpointSlice, Secret, Service } from '../../api/types.js';
 import { certificateFromSecret } from './certificates.js';
-import type { IngressRoute, Middleware } from './crd-types.js';
+import { healthCheckFromCrd, middlewareSpecFromCrd, stickyCookieFromCrd } from './crd-specs.js';
 import { findServicePort, serversFor } from './endpoints.js';
+import { LEGACY_CLASS_ANNOTATION } from './ingress-class.js';
 import { normalize, qualified, ruleHash } from './names.js';
 import type { DynamicConfig, RouterConfig, ServiceConfig } from './types.js';
 
@@ -15,18 +19,28 @@ export interface CrdProviderInput {
   services: readonly Service[];
   endpointSlices: readonly EndpointSlice[];
   secrets: readonly Secret[];
-  /** IngressRoutes naming another class are skipped */
+  /** IngressRoutes whose class annotation names another class are skipped */
   ourClasses: ReadonlySet<string>;
+}
+
+/** A route's service port (number, numeric string or name) as the Service lookup takes it; none: a single-port Service's port. */
+function servicePortRef(port: number | string | undefined): { number?: number; name?: string } {
+  if (port === undefined) return {};
+  if (typeof port === 'number') return { number: port };
+  return /^\d+$/.test(port) ? { number: Number(port) } : { name: port };
 }
 
 export function crdConfig(input: CrdProviderInput, defaultEntryPoints: string[], tlsEntryPoints: string[]): DynamicConfig {
   const config: DynamicConfig = { routers: [], services: [], middlewares: [], certificates: [], warnings: [] };
   for (const m of input.middlewares) {
-    config.middlewares.push({ name: qualified(`${m.metadata.namespace}-${m.metadata.name}`, 'kubernetescrd'), provider: 'kubernetescrd', spec: m.spec ?? {} });
+    const ns = m.metadata.namespace ?? 'default';
+    const spec = middlewareSpecFromCrd(m.spec ?? {}, ns, input.secrets);
+    if (typeof spec === 'string') config.warnings.push(`middleware ${ns}/${m.metadata.name}: ${spec}`);
+    else config.middlewares.push({ name: qualified(`${ns}-${m.metadata.name}`, 'kubernetescrd'), provider: 'kubernetescrd', spec });
   }
   for (const ir of input.ingressRoutes) {
     const ns = ir.metadata.namespace ?? 'default';
-    const cls = ir.spec?.ingressClassName;
+    const cls = ir.metadata.annotations?.[LEGACY_CLASS_ANNOTATION];
     if (cls && !input.ourClasses.has(cls)) continue;
     const tls = ir.spec?.tls;
     if (tls?.secretName) {
@@ -40,8 +54,7 @@ export function crdConfig(input: CrdProviderInput, defaultEntryPoints: string[],
       for (const ref of route.services ?? []) {
         const svcNs = ref.namespace ?? ns;
         const svc = input.services.find((s) => s.metadata.namespace === svcNs && s.metadata.name === ref.name);
-        const port = typeof ref.port === 'number' ? { number: ref.port } : /^\d+$/.test(ref.port) ? { number: Number(ref.port) } : { name: ref.port };
-        const sp = svc && findServicePort(svc, port);
+        const sp = svc && findServicePort(svc, servicePortRef(ref.port));
         if (!svc || !sp) {
           service.error = `service ${svcNs}/${ref.name} port ${ref.port} not found`;
           config.warnings.push(`ingressroute ${ns}/${ir.metadata.name}: ${service.error}`);
@@ -50,8 +63,8 @@ export function crdConfig(input: CrdProviderInput, defaultEntryPoints: string[],
         const weight = ref.weight ?? 1;
         for (const s of serversFor(svc, sp, input.endpointSlices)) service.loadBalancer.servers.push(weight === 1 ? s : { ...s, weight });
         if (ref.passHostHeader === false) service.loadBalancer.passHostHeader = false;
-        if (ref.sticky?.cookie) service.loadBalancer.sticky = { cookie: ref.sticky.cookie };
-        if (ref.healthCheck) service.loadBalancer.healthCheck = ref.healthCheck;
+        if (ref.sticky?.cookie) service.loadBalancer.sticky = { cookie: stickyCookieFromCrd(ref.sticky.cookie) };
+        if (ref.healthCheck) service.loadBalancer.healthCheck = healthCheckFromCrd(ref.healthCheck);
       }
       config.services.push(service);
       const router: RouterConfig = {

@@ -3,9 +3,9 @@
 // syncProxyRules in pkg/proxy/iptables/proxier.go). Argument order inside every rule follows
 // upstream exactly, because users compare iptables-save output with real clusters.
 
+import { cidrContains, parseCIDR, parseIP } from '../../api/ip.js';
 import { categorizeEndpoints } from '../categorize.js';
 import type { EndpointInfo } from '../endpoints.js';
-import { cidrContains, parseCIDR, parseIP } from '../ip.js';
 import {
   externallyAccessible,
   servicePortNameString,

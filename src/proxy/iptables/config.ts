@@ -1,32 +1,22 @@
 // Settings of the iptables proxier, as kube-proxy's flags and host probes give them, and the
 // resolved form the rule builder works from.
 
-import { isLoopback, parseIP, type IPFamily } from '../ip.js';
+import { isLoopback, parseIP, type IPFamily } from '../../api/ip.js';
 import { nodePortAddresses, nodePortIPs } from '../node-port-addresses.js';
+import type { ProxierConfig } from '../proxier-config.js';
 
-export interface IptablesProxierConfig {
-  ipFamily: IPFamily;
-  nodeName: string;
-  /** The node's primary IP: LB source ranges containing it also admit the LB IPs themselves. */
-  nodeIP: string;
-  masqueradeAll: boolean;
-  /** Mark value as written in rules, e.g. "0x4000" (see masqueradeMarkForBit). */
-  masqueradeMark: string;
-  /** Pod CIDR of the ClusterCIDR local-traffic detector; undefined means no detector. */
-  clusterCIDR?: string;
+/**
+ * No nodePortAddresses means every local address takes NodePorts; syncPeriodMs also paces the
+ * stale-chain cleanup in large clusters.
+ */
+export interface IptablesProxierConfig extends ProxierConfig {
   localhostNodePorts: boolean;
-  /** --nodeport-addresses CIDRs; null/undefined means all local addresses. */
-  nodePortAddresses?: readonly string[] | null;
-  /** Addresses ("ip" or "ip/prefix") on the node's interfaces, in interface order (for nodePortAddresses). */
-  hostAddresses: readonly string[];
   /** net.netfilter.nf_conntrack_tcp_be_liberal is set: no INVALID drop rule is needed. */
   conntrackTCPLiberal: boolean;
   /** The iptables binary supports MASQUERADE --random-fully. */
   randomFully: boolean;
   /** Which nfacct counters exist (rules only use a counter that exists). */
   nfacct: { ctStateInvalidDropped: boolean; localhostNodePortsAccepted: boolean };
-  /** Period of stale-chain cleanup in large clusters, and retry delay after a failure. */
-  syncPeriodMs: number;
 }
 
 /** The mark for masqueradeBit as upstream prints it with Go's "%#08x" (bit 14 -> "0x00004000"). */

@@ -3,10 +3,10 @@
 // backend in one transaction. A partial sync rewrites only the chains of changed Services; the
 // first sync, every sync after a failure and one sync an hour are full.
 
-import { EndpointsChangeTracker, ServiceChangeTracker } from '../change-tracker.js';
 import type { EndpointInfo } from '../endpoints.js';
+import type { ChangeCounters, CommonProxierMetrics } from '../metrics.js';
 import type { NamespacedName, ServicePortInfo } from '../service-port.js';
-import type { EndpointSlice, Service } from '../../api/types.js';
+import { TrackingProxier } from '../tracking-proxier.js';
 import type { IptablesBackend } from './backend.js';
 import { LARGE_CLUSTER_ENDPOINTS_THRESHOLD, RenderCache, baseChainJumps, buildRestore, totalEndpointCount } from './builder.js';
 import { resolveConfig, type IptablesProxierConfig, type ResolvedIptablesConfig } from './config.js';
@@ -15,15 +15,11 @@ import { resolveConfig, type IptablesProxierConfig, type ResolvedIptablesConfig 
 export const FULL_SYNC_PERIOD_MS = 60 * 60 * 1000;
 
 /** Metric values under their upstream names (without the kubeproxy_ prefix). */
-export interface IptablesProxierMetrics {
+export interface IptablesProxierMetrics extends CommonProxierMetrics, ChangeCounters {
   sync_proxy_rules_iptables_last: { filter: number; nat: number };
   sync_proxy_rules_iptables_total: { filter: number; nat: number };
   sync_proxy_rules_iptables_restore_failures_total: number;
   sync_proxy_rules_iptables_partial_restore_failures_total: number;
-  sync_proxy_rules_no_local_endpoints_total: { internal: number; external: number };
-  sync_proxy_rules_service_changes_total: number;
-  sync_proxy_rules_endpoint_changes_total: number;
-  sync_proxy_rules_last_timestamp_seconds: number;
 }
 
 export interface SyncResult {
@@ -34,10 +30,8 @@ export interface SyncResult {
   error?: Error;
 }
 
-export class IptablesProxier {
+export class IptablesProxier extends TrackingProxier {
   private readonly cfg: ResolvedIptablesConfig;
-  private readonly services: ServiceChangeTracker;
-  private readonly endpoints: EndpointsChangeTracker;
   private serviceMap = new Map<string, ServicePortInfo>();
   private endpointsMap = new Map<string, EndpointInfo[]>();
   private readonly renderCache = new RenderCache();
@@ -50,14 +44,12 @@ export class IptablesProxier {
   private needFullSync = true;
   private lastFullSync = Number.NEGATIVE_INFINITY;
   private lastCleanup = Number.NEGATIVE_INFINITY;
-  private readonly counters: IptablesProxierMetrics = {
+  private readonly counters: Omit<IptablesProxierMetrics, keyof ChangeCounters> = {
     sync_proxy_rules_iptables_last: { filter: 0, nat: 0 },
     sync_proxy_rules_iptables_total: { filter: 0, nat: 0 },
     sync_proxy_rules_iptables_restore_failures_total: 0,
     sync_proxy_rules_iptables_partial_restore_failures_total: 0,
     sync_proxy_rules_no_local_endpoints_total: { internal: 0, external: 0 },
-    sync_proxy_rules_service_changes_total: 0,
-    sync_proxy_rules_endpoint_changes_total: 0,
     sync_proxy_rules_last_timestamp_seconds: 0,
   };
 
@@ -66,39 +58,8 @@ export class IptablesProxier {
     private readonly backend: IptablesBackend,
     private readonly now: () => number = Date.now,
   ) {
+    super(config.ipFamily, config.nodeName);
     this.cfg = resolveConfig(config);
-    this.services = new ServiceChangeTracker(config.ipFamily);
-    this.endpoints = new EndpointsChangeTracker(config.ipFamily, config.nodeName);
-  }
-
-  onServiceAdd(svc: Service): void {
-    this.counters.sync_proxy_rules_service_changes_total++;
-    this.services.onServiceAdd(svc);
-  }
-
-  onServiceUpdate(old: Service, svc: Service): void {
-    this.counters.sync_proxy_rules_service_changes_total++;
-    this.services.onServiceUpdate(old, svc);
-  }
-
-  onServiceDelete(svc: Service): void {
-    this.counters.sync_proxy_rules_service_changes_total++;
-    this.services.onServiceDelete(svc);
-  }
-
-  onEndpointSliceAdd(slice: EndpointSlice): void {
-    this.counters.sync_proxy_rules_endpoint_changes_total++;
-    this.endpoints.onEndpointSliceAdd(slice);
-  }
-
-  onEndpointSliceUpdate(old: EndpointSlice, slice: EndpointSlice): void {
-    this.counters.sync_proxy_rules_endpoint_changes_total++;
-    this.endpoints.onEndpointSliceUpdate(old, slice);
-  }
-
-  onEndpointSliceDelete(slice: EndpointSlice): void {
-    this.counters.sync_proxy_rules_endpoint_changes_total++;
-    this.endpoints.onEndpointSliceDelete(slice);
   }
 
   /** Make the next sync a full one (e.g. the canary chain vanished: someone flushed the tables). */
@@ -107,7 +68,7 @@ export class IptablesProxier {
   }
 
   metrics(): IptablesProxierMetrics {
-    return structuredClone(this.counters);
+    return structuredClone({ ...this.counters, ...this.changeCounters });
   }
 
   async sync(): Promise<SyncResult> {

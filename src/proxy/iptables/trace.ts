@@ -5,7 +5,7 @@
 // and a probabilistic jump that ends in a DNAT lets evaluation go on, so every endpoint a packet
 // could reach is collected.
 
-import { cidrContains, formatIP, parseCIDR, parseIP, splitHostPort } from '../ip.js';
+import { cidrContains, formatIP, parseCIDR, parseIP, splitHostPort } from '../../api/ip.js';
 import { KUBE_EXTERNAL_SERVICES, KUBE_MARK_MASQ, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL, KUBE_SERVICES } from './builder.js';
 import { ruleWords } from './dump.js';
 

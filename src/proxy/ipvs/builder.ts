@@ -3,10 +3,10 @@
 // to kube-ipvs0, one virtual server per (VIP, port, protocol) with its real servers, the members of
 // every ipset, and the iptables-restore text of the few fixed chains that match those sets.
 
+import { cidrContains, parseCIDR, parseIP } from '../../api/ip.js';
 import { quoteArg } from '../iptables/backend.js';
 import { categorizeEndpoints } from '../categorize.js';
 import type { EndpointInfo } from '../endpoints.js';
-import { cidrContains, parseCIDR, parseIP } from '../ip.js';
 import { externallyAccessible, type ServicePortInfo } from '../service-port.js';
 import type { ResolvedIpvsConfig } from './config.js';
 import { CHAINS, FILTER_CHAINS, IPSETS, NAT_CHAINS, type IpsetInfo, type IpsetKey } from './names.js';

@@ -1,30 +1,16 @@
 // Settings of the IPVS proxier and the resolved form the builder works from.
 
-import type { IPFamily } from '../ip.js';
-import { formatIP, isLoopback, parseIP } from '../ip.js';
+import { formatIP, isLoopback, parseIP, type IPFamily } from '../../api/ip.js';
 import { nodePortAddresses, nodePortIPs } from '../node-port-addresses.js';
+import type { ProxierConfig } from '../proxier-config.js';
 import { DEFAULT_SCHEDULER } from './names.js';
 
-export interface IpvsProxierConfig {
-  ipFamily: IPFamily;
-  nodeName: string;
-  /** The node's primary IP: LB source ranges containing it let the node reach the LB IP. */
-  nodeIP: string;
-  masqueradeAll: boolean;
-  /** As upstream prints it with "%#08x", e.g. "0x00004000". */
-  masqueradeMark: string;
-  /** Pod CIDR of the ClusterCIDR local-traffic detector; undefined means no detector. */
-  clusterCIDR?: string;
-  /** --nodeport-addresses CIDRs; null/undefined means every address of the node. */
-  nodePortAddresses?: readonly string[] | null;
-  /** Addresses ("ip" or "ip/prefix") of the node, in interface order (kube-ipvs0's not included). */
-  hostAddresses: readonly string[];
+/** No nodePortAddresses means every address of the node; hostAddresses leave out kube-ipvs0's. */
+export interface IpvsProxierConfig extends ProxierConfig {
   /** --ipvs-scheduler; rr when empty. */
   scheduler?: string;
   /** MASQUERADE --random-fully (iptables >= 1.6.2). */
   randomFully: boolean;
-  /** Retry delay after a failed sync. */
-  syncPeriodMs: number;
 }
 
 export interface ResolvedIpvsConfig {

@@ -5,9 +5,9 @@
 // repairs what someone else changed. Real servers left draining are deleted by later syncs and by
 // a periodic check (upstream's GracefulTerminationManager, once a minute).
 
-import type { EndpointSlice, Service } from '../../api/types.js';
-import { EndpointsChangeTracker, ServiceChangeTracker } from '../change-tracker.js';
 import type { IptablesBackend, IptablesTable } from '../iptables/backend.js';
+import type { ChangeCounters, CommonProxierMetrics } from '../metrics.js';
+import { TrackingProxier } from '../tracking-proxier.js';
 import type { IpvsBackend } from './backend.js';
 import { buildDesiredState } from './builder.js';
 import { resolveConfig, type IpvsProxierConfig, type ResolvedIpvsConfig } from './config.js';
@@ -20,12 +20,8 @@ export const FULL_SYNC_PERIOD_MS = 60 * 60 * 1000;
 /** Upstream rsCheckDeleteInterval. */
 export const DRAIN_CHECK_INTERVAL_MS = 60 * 1000;
 
-export interface IpvsProxierMetrics {
+export interface IpvsProxierMetrics extends CommonProxierMetrics, ChangeCounters {
   sync_proxy_rules_iptables_restore_failures_total: number;
-  sync_proxy_rules_no_local_endpoints_total: { internal: number; external: number };
-  sync_proxy_rules_service_changes_total: number;
-  sync_proxy_rules_endpoint_changes_total: number;
-  sync_proxy_rules_last_timestamp_seconds: number;
 }
 
 export interface IpvsSyncResult {
@@ -57,10 +53,8 @@ const JUMPS: readonly BaseChainJump[] = [
   { table: 'filter', from: 'OUTPUT', to: CHAINS.ipvsOutFilter, comment: 'kubernetes ipvs access filter' },
 ];
 
-export class IpvsProxier {
+export class IpvsProxier extends TrackingProxier {
   private readonly cfg: ResolvedIpvsConfig;
-  private readonly services: ServiceChangeTracker;
-  private readonly endpoints: EndpointsChangeTracker;
   private needFullSync = true;
   private lastFullSync = Number.NEGATIVE_INFINITY;
   /** The virtual servers of the last successful build: what drain checks compare against. */
@@ -68,11 +62,9 @@ export class IpvsProxier {
   /** Syncs and drain checks run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
   private drainTimer: NodeJS.Timeout | undefined;
-  private readonly counters: IpvsProxierMetrics = {
+  private readonly counters: Omit<IpvsProxierMetrics, keyof ChangeCounters> = {
     sync_proxy_rules_iptables_restore_failures_total: 0,
     sync_proxy_rules_no_local_endpoints_total: { internal: 0, external: 0 },
-    sync_proxy_rules_service_changes_total: 0,
-    sync_proxy_rules_endpoint_changes_total: 0,
     sync_proxy_rules_last_timestamp_seconds: 0,
   };
 
@@ -82,43 +74,12 @@ export class IpvsProxier {
     private readonly iptables: IptablesBackend,
     private readonly now: () => number = Date.now,
   ) {
+    super(config.ipFamily, config.nodeName);
     this.cfg = resolveConfig(config);
-    this.services = new ServiceChangeTracker(config.ipFamily);
-    this.endpoints = new EndpointsChangeTracker(config.ipFamily, config.nodeName);
-  }
-
-  onServiceAdd(svc: Service): void {
-    this.counters.sync_proxy_rules_service_changes_total++;
-    this.services.onServiceAdd(svc);
-  }
-
-  onServiceUpdate(old: Service, svc: Service): void {
-    this.counters.sync_proxy_rules_service_changes_total++;
-    this.services.onServiceUpdate(old, svc);
-  }
-
-  onServiceDelete(svc: Service): void {
-    this.counters.sync_proxy_rules_service_changes_total++;
-    this.services.onServiceDelete(svc);
-  }
-
-  onEndpointSliceAdd(slice: EndpointSlice): void {
-    this.counters.sync_proxy_rules_endpoint_changes_total++;
-    this.endpoints.onEndpointSliceAdd(slice);
-  }
-
-  onEndpointSliceUpdate(old: EndpointSlice, slice: EndpointSlice): void {
-    this.counters.sync_proxy_rules_endpoint_changes_total++;
-    this.endpoints.onEndpointSliceUpdate(old, slice);
-  }
-
-  onEndpointSliceDelete(slice: EndpointSlice): void {
-    this.counters.sync_proxy_rules_endpoint_changes_total++;
-    this.endpoints.onEndpointSliceDelete(slice);
   }
 
   metrics(): IpvsProxierMetrics {
-    return structuredClone(this.counters);
+    return structuredClone({ ...this.counters, ...this.changeCounters });
   }
 
   /** Check draining real servers every intervalMs until stop(). */

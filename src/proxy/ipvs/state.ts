@@ -2,8 +2,8 @@
 // and the operations that change them. The builder produces desired VirtualServers, the planner
 // turns current + desired into IpvsOps, and a backend (ipvsadm, or the in-memory model) runs them.
 
+import { joinHostPort } from '../../api/ip.js';
 import type { Protocol } from '../../api/types.js';
-import { joinHostPort } from '../ip.js';
 
 export interface RealServer {
   address: string;

@@ -7,9 +7,9 @@
 // work is proportional to the change. Chains no longer used are flushed now and deleted by a
 // later, separate transaction (see staleChainDeletion).
 
+import { cidrContains, parseCIDR, parseIP } from '../../api/ip.js';
 import { categorizeEndpoints } from '../categorize.js';
 import type { EndpointInfo } from '../endpoints.js';
-import { cidrContains, parseCIDR, parseIP } from '../ip.js';
 import { externallyAccessible, servicePortNameString, type NamespacedName, type ServicePortInfo } from '../service-port.js';
 import type { ResolvedNftablesConfig } from './config.js';
 import { endpointObjectNames, isAffinitySetName, isServiceChainName, serviceObjectNames, type ServicePortRef } from './names.js';

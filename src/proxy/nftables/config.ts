@@ -1,27 +1,13 @@
 // Settings of the nftables proxier and the resolved form the builder works from.
 
-import type { IPFamily } from '../ip.js';
 import { nodePortAddresses, nodePortIPs } from '../node-port-addresses.js';
+import type { ProxierConfig } from '../proxier-config.js';
 import type { NftFamily } from './table.js';
 
-export interface NftablesProxierConfig {
-  ipFamily: IPFamily;
-  nodeName: string;
-  /** The node's primary IP: the default NodePort address, and LB source ranges containing it admit the LB IPs. */
-  nodeIP: string;
-  masqueradeAll: boolean;
-  /** e.g. "0x4000" (nft prints marks without zero padding). */
-  masqueradeMark: string;
-  /** Pod CIDR of the ClusterCIDR local-traffic detector; undefined means no detector. */
-  clusterCIDR?: string;
-  /** --nodeport-addresses CIDRs; null/undefined means "primary" (the node IP) in this mode. */
-  nodePortAddresses?: readonly string[] | null;
-  /** Addresses ("ip" or "ip/prefix") on the node's interfaces, in interface order. */
-  hostAddresses: readonly string[];
+/** No nodePortAddresses means "primary" in this mode: NodePorts on the node IP only. */
+export interface NftablesProxierConfig extends ProxierConfig {
   /** Service CIDRs: traffic to unallocated IPs in them is dropped. */
   serviceCIDRs: readonly string[];
-  /** Retry delay after a failed sync. */
-  syncPeriodMs: number;
 }
 
 export interface ResolvedNftablesConfig {

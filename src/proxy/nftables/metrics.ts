@@ -1,26 +1,13 @@
-// The /metrics families of kube-proxy in nftables mode (upstream pkg/proxy/metrics, nftables part).
+// The /metrics families of kube-proxy in nftables mode: the common ones plus sync failures
+// (upstream pkg/proxy/metrics, nftables part).
 
-import type { MetricFamily, SyncHistograms } from '../metrics.js';
+import { family, noLocalEndpointsFamily, syncFamilies, type MetricFamily, type SyncHistograms } from '../metrics.js';
 import type { NftablesProxierMetrics } from './proxier.js';
 
 export function nftablesMetricFamilies(m: NftablesProxierMetrics, h: SyncHistograms, lastQueuedSeconds: number): MetricFamily[] {
-  const p = 'kubeproxy_';
   return [
-    { name: `${p}sync_proxy_rules_duration_seconds`, help: 'SyncProxyRules latency in seconds', type: 'histogram', value: h.sync_proxy_rules_duration_seconds },
-    { name: `${p}sync_full_proxy_rules_duration_seconds`, help: 'SyncProxyRules latency in seconds for full resyncs', type: 'histogram', value: h.sync_full_proxy_rules_duration_seconds },
-    { name: `${p}sync_partial_proxy_rules_duration_seconds`, help: 'SyncProxyRules latency in seconds for partial resyncs', type: 'histogram', value: h.sync_partial_proxy_rules_duration_seconds },
-    { name: `${p}network_programming_duration_seconds`, help: 'In Cluster Network Programming Latency in seconds', type: 'histogram', value: h.network_programming_duration_seconds },
-    { name: `${p}sync_proxy_rules_last_timestamp_seconds`, help: 'The last time proxy rules were successfully synced', type: 'gauge', value: m.sync_proxy_rules_last_timestamp_seconds },
-    { name: `${p}sync_proxy_rules_last_queued_timestamp_seconds`, help: 'The last time a sync of proxy rules was queued', type: 'gauge', value: lastQueuedSeconds },
-    { name: `${p}sync_proxy_rules_nftables_sync_failures_total`, help: 'Cumulative proxy nftables sync failures', type: 'counter', value: m.sync_proxy_rules_nftables_sync_failures_total },
-    {
-      name: `${p}sync_proxy_rules_no_local_endpoints_total`,
-      help: 'Number of services with a Local traffic policy and no endpoints',
-      type: 'gauge',
-      value: [
-        { labels: { traffic_policy: 'internal' }, value: m.sync_proxy_rules_no_local_endpoints_total.internal },
-        { labels: { traffic_policy: 'external' }, value: m.sync_proxy_rules_no_local_endpoints_total.external },
-      ],
-    },
+    ...syncFamilies(m, h, lastQueuedSeconds, true),
+    family('sync_proxy_rules_nftables_sync_failures_total', m.sync_proxy_rules_nftables_sync_failures_total),
+    noLocalEndpointsFamily(m),
   ];
 }

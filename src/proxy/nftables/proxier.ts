@@ -6,9 +6,9 @@
 // of a 10,000-Service table takes seconds (research/baselines.md finding 6), so they work from
 // what the proxier itself installed.
 
-import type { EndpointSlice, Service } from '../../api/types.js';
-import { EndpointsChangeTracker, ServiceChangeTracker } from '../change-tracker.js';
+import type { CommonProxierMetrics } from '../metrics.js';
 import type { NamespacedName } from '../service-port.js';
+import { TrackingProxier } from '../tracking-proxier.js';
 import type { NftablesBackend } from './backend.js';
 import { RenderCache, TRACKED_CONTAINERS, buildSync, staleChainDeletion, type ElementCache } from './builder.js';
 import { resolveConfig, type NftablesProxierConfig, type ResolvedNftablesConfig } from './config.js';
@@ -24,16 +24,12 @@ export interface NftablesSyncResult {
   error?: Error;
 }
 
-export interface NftablesProxierMetrics {
+export interface NftablesProxierMetrics extends CommonProxierMetrics {
   sync_proxy_rules_nftables_sync_failures_total: number;
-  sync_proxy_rules_no_local_endpoints_total: { internal: number; external: number };
-  sync_proxy_rules_last_timestamp_seconds: number;
 }
 
-export class NftablesProxier {
+export class NftablesProxier extends TrackingProxier {
   private readonly cfg: ResolvedNftablesConfig;
-  private readonly services: ServiceChangeTracker;
-  private readonly endpoints: EndpointsChangeTracker;
   private needFullSync = true;
   private lastFullSync = Number.NEGATIVE_INFINITY;
   private elements: ElementCache = new Map();
@@ -50,33 +46,8 @@ export class NftablesProxier {
     private readonly backend: NftablesBackend,
     private readonly now: () => number = Date.now,
   ) {
+    super(config.ipFamily, config.nodeName);
     this.cfg = resolveConfig(config);
-    this.services = new ServiceChangeTracker(config.ipFamily);
-    this.endpoints = new EndpointsChangeTracker(config.ipFamily, config.nodeName);
-  }
-
-  onServiceAdd(svc: Service): void {
-    this.services.onServiceAdd(svc);
-  }
-
-  onServiceUpdate(old: Service, svc: Service): void {
-    this.services.onServiceUpdate(old, svc);
-  }
-
-  onServiceDelete(svc: Service): void {
-    this.services.onServiceDelete(svc);
-  }
-
-  onEndpointSliceAdd(slice: EndpointSlice): void {
-    this.endpoints.onEndpointSliceAdd(slice);
-  }
-
-  onEndpointSliceUpdate(old: EndpointSlice, slice: EndpointSlice): void {
-    this.endpoints.onEndpointSliceUpdate(old, slice);
-  }
-
-  onEndpointSliceDelete(slice: EndpointSlice): void {
-    this.endpoints.onEndpointSliceDelete(slice);
   }
 
   forceFullSync(): void {

@@ -4,7 +4,7 @@
 // filter-input. Every branch of a numgen vmap is followed, so all reachable endpoints are
 // collected; conntrack state is always "new" and "fib ... type local" means one of the node IPs.
 
-import { cidrContains, isLoopback, parseCIDR, parseIP, splitHostPort } from '../ip.js';
+import { cidrContains, isLoopback, parseCIDR, parseIP, splitHostPort } from '../../api/ip.js';
 import type { Packet, TraceResult } from '../iptables/trace.js';
 import { MARK_FOR_MASQUERADE } from './builder.js';
 import type { NftTableModel } from './table.js';

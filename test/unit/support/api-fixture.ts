@@ -1,5 +1,5 @@
 // A real API server on a temporary Unix socket for client-side tests, with restart on the same
-// store, plus a bounded poll helper.
+// store, plus bounded poll helpers.
 
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -55,5 +55,16 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs = 50
   while (!check()) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Polls probe() until it gives a value (not undefined or false) and returns it; throws with what after timeoutMs. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
