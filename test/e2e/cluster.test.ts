@@ -243,6 +243,10 @@ describe('kemu up / down on the real kernel', () => {
     for (let i = 0; i < 30; i++) seen.add((await kemuOk(['exec', list[0].name, '--', 'curl', '-s', '--max-time', '2', url])).trim());
     expect(seen.size).toBeGreaterThan(1);
     for (const s of seen) expect(names).toContain(s);
+    // ...and from the nodes themselves, as on a real node (kube-proxy's OUTPUT rules).
+    for (const node of new Set(list.map((p) => p.node))) {
+      expect(names).toContain(sh('ip', ['netns', 'exec', node, 'curl', '-s', '--max-time', '3', url]).trim());
+    }
     const nodeIPs = (JSON.parse(await kemuOk(['get', 'nodes', '-o', 'json'])) as { items: { status: { addresses: { type: string; address: string }[] } }[] }).items.map(
       (n) => n.status.addresses.find((a) => a.type === 'InternalIP')!.address,
     );

@@ -29,6 +29,8 @@ export interface UnderlayPlan {
   /** The bridge's address, the first host of the underlay CIDR. */
   gateway: string;
   prefixLength: number;
+  /** The Services' range, routed on-link in every node (see nodeLines). */
+  serviceCIDR: string;
   nodes: NodeUnderlay[];
 }
 
@@ -46,6 +48,7 @@ export function planUnderlay(config: ClusterConfig, nodes: readonly string[]): U
     bridge: underlayBridgeName(config.name),
     gateway: formatIPv4(network + 1),
     prefixLength: prefix.length,
+    serviceCIDR: config.serviceCIDR,
     nodes: nodes.map((node, i) => ({
       node,
       netns: nodeNetnsName(node),
@@ -86,6 +89,10 @@ function nodeLines(plan: UnderlayPlan, n: NodeUnderlay): BatchLine[] {
     { args: ['link', 'set', 'lo', 'up'] },
     { args: ['addr', 'replace', `${n.ip}/${plan.prefixLength}`, 'dev', NODE_UPLINK] },
     { args: ['link', 'set', NODE_UPLINK, 'up'] },
+    // A node reaches ClusterIPs itself (curl from the node, as on a real one): kube-proxy's OUTPUT
+    // DNAT needs a route for the first lookup. On-link via eth0, not via the host: a packet for an
+    // unallocated ClusterIP then waits for an ARP answer nobody gives and dies in the node.
+    { args: ['route', 'replace', plan.serviceCIDR, 'dev', NODE_UPLINK] },
   ];
 }
 
