@@ -223,8 +223,8 @@ describe('cluster DNS in a kemu cluster', () => {
     await apply('late', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: late\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 81\n    targetPort: 8080\n');
     const created = Date.now();
     const ip = await clusterIP('late');
-    // each replica asked directly from a node's namespace, where a dig costs milliseconds (the
-    // node has routes to Pods but, without a default route, none to Service IPs)
+    // each replica asked directly (not through kube-dns, which picks one) from a node's namespace,
+    // where a dig costs milliseconds
     const answeredAt = await Promise.all(
       replicas.map((r) =>
         until(`late to resolve at ${r.name}`, 5000, async () => {
