@@ -41,10 +41,13 @@ describe('bin/kemu-cni through the helper', () => {
 
   it('prints what the plugin prints and exits with its code, for success and for errors', async () => {
     const cniEnv = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c1', CNI_NETNS: '/nonexistent/netns', CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' };
-    const config = '{"cniVersion":"1.0.0","name":"cbr0","type":"kemu-cni","bridge":"cni0","ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.7.0/24"}]],"dataDir":"/nonexistent/ipam"}}';
+    // ipMasq is refused while the config is read, before the plugin touches any link: this test
+    // runs in the host's namespace, where an ADD that got further would create cni0.
+    const config = '{"cniVersion":"1.0.0","name":"cbr0","type":"kemu-cni","bridge":"cni0","ipMasq":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.7.0/24"}]],"dataDir":"/nonexistent/ipam"}}';
     const direct = await runPlugin(cniEnv, config);
     const viaHelper = await exec({ ...cniEnv, KEMU_CNI_HELPER: helper.address }, config);
     expect(direct.exitCode).toBe(1);
+    expect(JSON.parse(direct.stdout)).toMatchObject({ code: 2 });
     expect(viaHelper).toEqual({ code: direct.exitCode, stdout: direct.stdout });
 
     const version = await exec({ CNI_COMMAND: 'VERSION', KEMU_CNI_HELPER: helper.address }, '');
