@@ -14,12 +14,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultClusterConfig } from '../../src/api/cluster.js';
-import { isApiError } from '../../src/api/errors.js';
 import { HttpClient } from '../../src/api/http-client.js';
 import { resourceForKind, type ResourceType } from '../../src/api/resources.js';
 import type { Deployment, EndpointSlice, Ingress, KubeObject, Namespace, Pod } from '../../src/api/types.js';
-import { INGRESS_CLASS, INGRESS_NAME, INGRESS_NAMESPACE, INGRESS_NODE_PORTS, ingressAddonObjects } from '../../src/cli/addons/ingress.js';
+import { INGRESS_CLASS, INGRESS_NAME, INGRESS_NAMESPACE, INGRESS_NODE_PORTS } from '../../src/cli/addons/ingress.js';
 import { caseProblems } from './ingress-conformance/assertions.js';
 import {
   conformanceDataPresent,
@@ -162,15 +160,7 @@ function requestCases(feature: Feature, run: FeatureRun): void {
 beforeAll(async () => {
   const up = await kemu(['up', '--cluster', CLUSTER, '--nodes', '1', '--underlay-cidr', UNDERLAY], 180_000);
   if (up.code !== 0) throw new Error(`kemu up failed:\n${up.stdout}\n${up.stderr}`);
-  const config = { ...defaultClusterConfig(CLUSTER), underlayCIDR: UNDERLAY, workers: 1 };
-  for (const obj of ingressAddonObjects(config, API_SOCKET)) {
-    try {
-      await createObject(obj);
-    } catch (e) {
-      // `kemu up` may install the add-on itself.
-      if (!(isApiError(e) && e.code === 409)) throw e;
-    }
-  }
+  // `kemu up` installs the ingress add-on (IngressClass kemu, the traefik Deployment and NodePort Service).
   await waitFor('the ingress controller Deployment to be ready', READY_WAIT_MS, async () => {
     await failOnImageError();
     const d = await client.get<Deployment>(DEPLOYMENTS, INGRESS_NAMESPACE, INGRESS_NAME);
