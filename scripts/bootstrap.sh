@@ -9,6 +9,7 @@ DEBIAN_PACKAGES=(
   iproute2 iptables nftables conntrack bind9-dnsutils curl iputils-ping tcpdump ipset ipvsadm iperf3
   containernetworking-plugins procps psmisc util-linux
   dnsperf knot  # bench/dns.ts: load generator and the C server it compares against
+  wrk nginx  # bench/ingress.ts: load generator and the reverse proxy it compares against (run on its own conf)
 )
 
 missing=()

@@ -1,6 +1,7 @@
 // Prometheus metrics with Traefik's names and labels (entrypoint and service families; router
 // labels are off by default in Traefik). Counters and histograms keyed by their label values,
-// rendered in the text exposition format on /metrics.
+// rendered in the text exposition format on /metrics. Per-request observations go to series
+// resolved once per label combination, so the hot path neither builds label text nor objects.
 
 const BUCKETS = [0.1, 0.3, 1.2, 5.0];
 
@@ -11,15 +12,29 @@ function labelText(labels: Labels): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
+interface Series {
+  labels: Labels;
+  value: number;
+  buckets?: number[];
+  sum?: number;
+}
+
+function observeSeries(e: Series, seconds: number): void {
+  e.value += 1;
+  e.sum! += seconds;
+  const buckets = e.buckets!;
+  for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) buckets[i]! += 1;
+}
+
 class Family {
-  readonly values = new Map<string, { labels: Labels; value: number; buckets?: number[]; sum?: number }>();
+  readonly values = new Map<string, Series>();
   constructor(
     readonly name: string,
     readonly help: string,
     readonly type: 'counter' | 'gauge' | 'histogram',
   ) {}
 
-  private entry(labels: Labels): { labels: Labels; value: number; buckets?: number[]; sum?: number } {
+  series(labels: Labels): Series {
     const key = labelText(labels);
     let e = this.values.get(key);
     if (!e) {
@@ -30,20 +45,15 @@ class Family {
   }
 
   add(labels: Labels, by = 1): void {
-    this.entry(labels).value += by;
+    this.series(labels).value += by;
   }
 
   set(labels: Labels, value: number): void {
-    this.entry(labels).value = value;
+    this.series(labels).value = value;
   }
 
   observe(labels: Labels, seconds: number): void {
-    const e = this.entry(labels);
-    e.value += 1;
-    e.sum! += seconds;
-    BUCKETS.forEach((b, i) => {
-      if (seconds <= b) e.buckets![i]! += 1;
-    });
+    observeSeries(this.series(labels), seconds);
   }
 
   render(): string {
@@ -60,6 +70,14 @@ class Family {
     }
     return out;
   }
+}
+
+/** The series one request updates in a requests / duration / request bytes / response bytes group. */
+interface RequestSeries {
+  requests: Series;
+  duration: Series;
+  requestBytes: Series;
+  responseBytes: Series;
 }
 
 export interface RequestObservation {
@@ -92,21 +110,45 @@ export class IngressMetrics {
   readonly svcRetries = new Family('traefik_service_retries_total', 'How many request retries happened on a service.', 'counter');
   readonly serverUp = new Family('traefik_service_server_up', 'service server is up, described by gauge value of 0 or 1.', 'gauge');
 
+  private readonly epGroup = [this.epRequests, this.epDuration, this.epReqBytes, this.epRespBytes];
+  private readonly svcGroup = [this.svcRequests, this.svcDuration, this.svcReqBytes, this.svcRespBytes];
+  // series by their label values joined with NUL (a character no label value here can hold)
+  private readonly epSeries = new Map<string, RequestSeries>();
+  private readonly svcSeries = new Map<string, RequestSeries>();
+  private readonly tlsSeries = new Map<string, Series>();
+
+  private requestSeries(cache: Map<string, RequestSeries>, key: string, families: Family[], labels: () => Labels): RequestSeries {
+    let s = cache.get(key);
+    if (!s) {
+      const l = labels();
+      const [requests, duration, requestBytes, responseBytes] = families.map((f) => f.series(l)) as [Series, Series, Series, Series];
+      s = { requests, duration, requestBytes, responseBytes };
+      cache.set(key, s);
+    }
+    return s;
+  }
+
+  private tlsCounter(family: Family, key: string, labels: () => Labels): Series {
+    let s = this.tlsSeries.get(key);
+    if (!s) {
+      s = family.series(labels());
+      this.tlsSeries.set(key, s);
+    }
+    return s;
+  }
+
   observe(o: RequestObservation): void {
-    const base = { code: String(o.code), method: o.method, protocol: o.protocol };
-    const ep = { ...base, entrypoint: o.entryPoint };
-    this.epRequests.add(ep);
-    this.epDuration.observe(ep, o.seconds);
-    this.epReqBytes.add(ep, o.requestBytes);
-    this.epRespBytes.add(ep, o.responseBytes);
-    if (o.tls) this.epTlsRequests.add({ tls_version: o.tls.version, tls_cipher: o.tls.cipher, entrypoint: o.entryPoint });
-    if (!o.service) return;
-    const svc = { ...base, service: o.service };
-    this.svcRequests.add(svc);
-    this.svcDuration.observe(svc, o.seconds);
-    this.svcReqBytes.add(svc, o.requestBytes);
-    this.svcRespBytes.add(svc, o.responseBytes);
-    if (o.tls) this.svcTlsRequests.add({ tls_version: o.tls.version, tls_cipher: o.tls.cipher, service: o.service });
+    const code = String(o.code);
+    const base = `${code}\0${o.method}\0${o.protocol}`;
+    const ep = this.requestSeries(this.epSeries, `${o.entryPoint}\0${base}`, this.epGroup, () => ({ code, method: o.method, protocol: o.protocol, entrypoint: o.entryPoint }));
+    countRequest(ep, o);
+    const tls = o.tls;
+    if (tls) this.tlsCounter(this.epTlsRequests, `ep\0${o.entryPoint}\0${tls.version}\0${tls.cipher}`, () => ({ tls_version: tls.version, tls_cipher: tls.cipher, entrypoint: o.entryPoint })).value += 1;
+    const service = o.service;
+    if (!service) return;
+    const svc = this.requestSeries(this.svcSeries, `${service}\0${base}`, this.svcGroup, () => ({ code, method: o.method, protocol: o.protocol, service }));
+    countRequest(svc, o);
+    if (tls) this.tlsCounter(this.svcTlsRequests, `svc\0${service}\0${tls.version}\0${tls.cipher}`, () => ({ tls_version: tls.version, tls_cipher: tls.cipher, service })).value += 1;
   }
 
   render(): string {
@@ -117,4 +159,11 @@ export class IngressMetrics {
       .map((f) => f.render())
       .join('');
   }
+}
+
+function countRequest(s: RequestSeries, o: RequestObservation): void {
+  s.requests.value += 1;
+  observeSeries(s.duration, o.seconds);
+  s.requestBytes.value += o.requestBytes;
+  s.responseBytes.value += o.responseBytes;
 }

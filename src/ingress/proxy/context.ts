@@ -25,6 +25,8 @@ export interface ProxyContext {
   /** filled by the service handler, for logs and metrics */
   serviceUrl?: string;
   originStatus?: number;
+  /** the upstream answered with a Server-Sent Events stream (the metrics' protocol "sse") */
+  eventStream?: boolean;
 }
 
 export type Next = (ctx: ProxyContext) => Promise<void>;

@@ -4,7 +4,7 @@
 // path is normalised here), then routed on the current runtime, run through its router's chain,
 // counted in the metrics and written to the access log.
 
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { accessLogRecord } from '../access-log.js';
 import type { RouterConfig } from '../config/types.js';
 import type { IngressMetrics } from '../metrics.js';
+import type { RouteRequest } from '../router/matchers.js';
 import { routingHost, normalizeTarget } from '../router/request-target.js';
 import type { CertificateStore } from './certificates.js';
 import { reply, UpstreamConnectError, type ProxyContext } from './context.js';
@@ -49,7 +50,24 @@ export interface EntryPointOptions {
 }
 
 function clientAddress(socket: Socket): { ip: string; port: number } {
-  return { ip: (socket.remoteAddress ?? '').replace(/^::ffff:/, '').replace(/%.*$/, ''), port: socket.remotePort ?? 0 };
+  let ip = socket.remoteAddress ?? '';
+  if (ip.startsWith('::ffff:')) ip = ip.slice(7);
+  const zone = ip.indexOf('%');
+  if (zone >= 0) ip = ip.slice(0, zone);
+  return { ip, port: socket.remotePort ?? 0 };
+}
+
+type TlsInfo = { version: string; cipher: string };
+// negotiated once per connection, read by every request on it
+const tlsInfoBySocket = new WeakMap<Socket, TlsInfo>();
+
+function tlsInfo(socket: TLSSocket): TlsInfo {
+  let info = tlsInfoBySocket.get(socket);
+  if (!info) {
+    info = { version: socket.getProtocol() ?? '', cipher: socket.getCipher()?.name ?? '' };
+    tlsInfoBySocket.set(socket, info);
+  }
+  return info;
 }
 
 const CLIENT_ERROR_STATUS: Record<string, string> = {
@@ -63,9 +81,17 @@ export class EntryPoint {
   private readonly inFlight = new Set<ServerResponse>();
   /** every client connection, upgraded tunnels included (the HTTP server forgets those) */
   private readonly sockets = new Set<Socket>();
+  /** adds the configured `Server` header to responses that have none */
+  private readonly serverHeaderHook: ((headers: OutgoingHttpHeaders) => void) | undefined;
   port = 0;
 
   constructor(private readonly opts: EntryPointOptions) {
+    const serverHeader = opts.serverHeader;
+    this.serverHeaderHook = serverHeader
+      ? (h) => {
+          h.server ??= serverHeader;
+        }
+      : undefined;
     const common: http.ServerOptions = {
       headersTimeout: opts.timeouts.headersMs,
       requestTimeout: opts.timeouts.requestMs,
@@ -130,12 +156,11 @@ export class EntryPoint {
 
   private async handle(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
     const started = process.hrtime.bigint();
-    const startDate = new Date();
+    const startDate = this.opts.accessLog ? new Date() : undefined;
     const runtime = this.opts.runtime();
-    const client = clientAddress(req.socket);
-    const tlsSocket = this.opts.tls ? (req.socket as TLSSocket) : undefined;
-    const tls = tlsSocket ? { version: tlsSocket.getProtocol() ?? '', cipher: tlsSocket.getCipher()?.name ?? '' } : undefined;
     const socket = req.socket;
+    const client = clientAddress(socket);
+    const tls = this.opts.tls ? tlsInfo(socket as TLSSocket) : undefined;
     const bytesBefore = socket.bytesWritten;
     this.inFlight.add(res);
     const target = normalizeTarget(req.url ?? '/');
@@ -143,39 +168,26 @@ export class EntryPoint {
       req,
       res,
       entryPoint: this.opts.name,
-      tls: Boolean(this.opts.tls),
+      tls: tls !== undefined,
       clientIp: client.ip,
       path: target.ok ? target.path : '/',
       query: target.ok ? target.query : '',
-      upstreamHeaders: forwardedHeaders({ headers: req.headers, clientIp: client.ip, tls: Boolean(this.opts.tls), serverName: this.opts.hostname, trusted: false }),
-      onResponseHeaders: [],
+      upstreamHeaders: forwardedHeaders({ headers: req.headers, clientIp: client.ip, tls: tls !== undefined, serverName: this.opts.hostname, trusted: false }),
+      onResponseHeaders: this.serverHeaderHook ? [this.serverHeaderHook] : [],
       retryAttempts: 0,
       ...(upgrade ? { upgrade } : {}),
     };
-    if (this.opts.serverHeader) {
-      const name = this.opts.serverHeader;
-      ctx.onResponseHeaders.push((h) => {
-        h.server ??= name;
-      });
-    }
     let router: RouterConfig | undefined;
     try {
       if (!target.ok) {
         reply(ctx, 400, `400 Bad Request: ${target.reason}\n`);
       } else {
-        const host = routingHost(req.headers.host);
-        const header = (name: string): string | undefined => {
-          const v = req.headers[name.toLowerCase()];
-          return Array.isArray(v) ? v.join(',') : v;
-        };
-        router = runtime.table.match(this.opts.name, { host, path: target.path, method: req.method ?? 'GET', header, query: new URLSearchParams(target.query), clientIp: client.ip })?.config;
+        router = runtime.table.match(this.opts.name, routeRequest(req, target, client.ip))?.config;
         const chain = router ? runtime.handlerFor(router) : undefined;
         if (!router || !chain) {
           reply(ctx, 404, '404 page not found\n');
         } else {
-          const serviceName = router.service;
-          const service = runtime.config.services.find((s) => s.name === serviceName);
-          if (service && !service.loadBalancer.passHostHeader) delete ctx.upstreamHeaders.host;
+          if (!runtime.passesHostHeader(router.service)) delete ctx.upstreamHeaders.host;
           await chain(ctx);
         }
       }
@@ -194,9 +206,11 @@ export class EntryPoint {
       const status = ctx.originStatus === 499 ? 499 : res.statusCode;
       const requestBytes = Number(req.headers['content-length'] ?? 0) || 0;
       const responseBytes = Math.max(0, socket.bytesWritten - bytesBefore);
-      const protocol = upgrade && isWebSocketUpgrade(req.headers) ? 'websocket' : /text\/event-stream/.test(String(res.getHeader('content-type') ?? '')) ? 'sse' : 'http';
-      this.opts.metrics.observe({ entryPoint: this.opts.name, ...(router ? { service: router.service } : {}), code: status, method: req.method ?? 'GET', protocol, seconds, ...(tls ? { tls } : {}), requestBytes, responseBytes });
-      this.opts.accessLog?.(
+      const protocol = upgrade && isWebSocketUpgrade(req.headers) ? 'websocket' : ctx.eventStream ? 'sse' : 'http';
+      const method = req.method ?? 'GET';
+      this.opts.metrics.observe({ entryPoint: this.opts.name, ...(router ? { service: router.service } : {}), code: status, method, protocol, seconds, ...(tls ? { tls } : {}), requestBytes, responseBytes });
+      if (!this.opts.accessLog || !startDate) return;
+      this.opts.accessLog(
         accessLogRecord({
           start: startDate,
           durationNs: Math.round(seconds * 1e9),
@@ -207,7 +221,7 @@ export class EntryPoint {
           clientPort: client.port,
           ...(ctx.username ? { username: ctx.username } : {}),
           host: req.headers.host ?? '',
-          method: req.method ?? 'GET',
+          method,
           path: req.url ?? '/',
           protocol: `HTTP/${req.httpVersion}`,
           scheme: this.opts.tls ? 'https' : 'http',
@@ -221,7 +235,26 @@ export class EntryPoint {
         }),
       );
     };
-    if (res.writableFinished || upgrade) done();
+    // a client that went away mid-request has closed its response already (499)
+    if (res.writableFinished || res.destroyed || upgrade) done();
     else res.once('close', done);
   }
+}
+
+/** What the route table matches on; the query is parsed only when a rule asks for it. */
+function routeRequest(req: IncomingMessage, target: { path: string; query: string }, clientIp: string): RouteRequest {
+  let query: URLSearchParams | undefined;
+  return {
+    host: routingHost(req.headers.host),
+    path: target.path,
+    method: req.method ?? 'GET',
+    header: (name) => {
+      const v = req.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v.join(',') : v;
+    },
+    get query() {
+      return (query ??= new URLSearchParams(target.query));
+    },
+    clientIp,
+  };
 }

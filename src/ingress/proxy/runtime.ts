@@ -22,6 +22,8 @@ export class Runtime {
   readonly table: RouteTable;
   readonly balancers = new Map<string, LoadBalancer>();
   private readonly chains = new Map<string, Next>();
+  /** services with passHostHeader off: their upstream requests carry no client Host */
+  private readonly hostDropping = new Set<string>();
   private readonly checkers: HealthChecker[] = [];
   /** name -> why it is disabled (routers and middlewares) */
   readonly errors = new Map<string, string>();
@@ -38,6 +40,7 @@ export class Runtime {
       const lb = new LoadBalancer(s.name, s.loadBalancer);
       lb.adoptStateFrom(previous?.balancers.get(s.name));
       this.balancers.set(s.name, lb);
+      if (!s.loadBalancer.passHostHeader) this.hostDropping.add(s.name);
     }
     for (const r of config.routers) {
       if (this.errors.has(r.name)) continue;
@@ -76,6 +79,10 @@ export class Runtime {
 
   handlerFor(router: RouterConfig): Next | undefined {
     return this.chains.get(router.name);
+  }
+
+  passesHostHeader(service: string): boolean {
+    return !this.hostDropping.has(service);
   }
 
   private chain(r: RouterConfig): Next {
