@@ -14,6 +14,7 @@ import { NamespaceController } from './namespace.js';
 import { ReplicaSetController } from './replicaset.js';
 import { Scheduler } from './scheduler.js';
 import { startNodeIpamController } from './node-ipam.js';
+import { startServiceLoadBalancerController } from './service-lb.js';
 
 export interface ControllerManagerOptions {
   /** Full resync period of every controller (default 30 s). */
@@ -42,8 +43,10 @@ export async function startControllers(client: Client, config: ClusterConfig, op
   for (const c of controllers) c.start();
   // Subnet leases: each Node's podCIDR (kube-controller-manager's node IPAM, --allocate-node-cidrs).
   const nodeIpam = await startNodeIpamController(client, config);
+  const serviceLB = await startServiceLoadBalancerController(client);
   return {
     async stop() {
+      await serviceLB.stop();
       await nodeIpam.stop();
       await Promise.all(controllers.map((c) => c.stop()));
       informers.stop();

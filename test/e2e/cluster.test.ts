@@ -3,11 +3,12 @@
 // `kemu down` — and the host's namespaces, links, routes and firewall byte-identical afterwards,
 // also after every kemu process was killed with -9. Uses the built CLI (dist/), as `npm test` builds it.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../unit/support/api-fixture.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(repo, 'dist/cli/main.js');
@@ -141,6 +142,19 @@ spec:
   - name: http
     port: 80
     targetPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: netexec-lb
+spec:
+  type: LoadBalancer
+  selector:
+    app: netexec
+  ports:
+  - name: http
+    port: 8088
+    targetPort: 8080
 `;
 
 let before: Record<string, string>;
@@ -253,6 +267,21 @@ describe('kemu up / down on the real kernel', () => {
     for (const ip of nodeIPs) {
       const out = sh('curl', ['-s', '--max-time', '3', `http://${ip}:${np.spec.ports[0].nodePort}/hostname`]);
       expect(names).toContain(out.trim());
+    }
+    // LoadBalancer, k3s-style: the nodes' IPs are the Service's load-balancer addresses, on its own port.
+    const lb = await until('the LoadBalancer addresses', async () => {
+      const s = JSON.parse(await kemuOk(['get', 'svc', 'netexec-lb', '-o', 'json'])) as { status?: { loadBalancer?: { ingress?: { ip: string }[] } } };
+      const ips = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip);
+      return ips.length === nodeIPs.length ? ips : undefined;
+    });
+    expect([...lb].sort()).toEqual([...nodeIPs].sort());
+    for (const ip of lb) {
+      let out = '';
+      for (let i = 0; i < 15 && !names.has(out); i++) {
+        out = spawnSync('curl', ['-s', '--max-time', '2', `http://${ip}:8088/hostname`], { encoding: 'utf8' }).stdout.trim();
+        if (!names.has(out)) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(names).toContain(out);
     }
   }, 120_000);
 
