@@ -42,6 +42,6 @@ export function findLab(id: string, root = LABS_ROOT): Lab {
   const labs = listLabs(root);
   const wanted = /^\d+$/.test(id) ? id.padStart(2, '0') : id;
   const lab = labs.find((l) => l.number === wanted || l.name === wanted);
-  if (!lab) throw new Error(`error: no lab "${id}"; there are: ${labs.map((l) => l.name).join(', ')}`);
+  if (!lab) throw new Error(`no lab "${id}"; there are: ${labs.map((l) => l.name).join(', ')}`);
   return lab;
 }

@@ -13,15 +13,20 @@ import { exec, type ExecResult } from '../sys/exec.js';
 export interface LabEnv {
   cluster: string;
   config: ClusterConfig;
-  /** One API object by plural resource name; namespaced kinds are read from `default`. */
-  getObject(resource: string, name: string): Promise<KubeObject>;
+  /** One API object by plural resource name; namespaced kinds are read from `namespace` (default `default`). */
+  getObject(resource: string, name: string, namespace?: string): Promise<KubeObject>;
   nodes(): Promise<Node[]>;
-  /** Pods in `default` matching a label selector (a=b,c=d). */
-  pods(selector: string): Promise<Pod[]>;
+  /** Pods in `namespace` (default `default`) matching a label selector (a=b,c=d). */
+  pods(selector: string, namespace?: string): Promise<Pod[]>;
   /** Run a program; resolves with its exit code (never throws for a non-zero one). */
   runOnHost(argv: string[], timeoutMs: number): Promise<ExecResult>;
   runOnNode(node: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
   runInPod(pod: Pod, argv: string[], timeoutMs: number): Promise<ExecResult>;
+}
+
+/** What injecting a fault needs beyond reading (lab 08): a JSON merge patch, as kubectl patch --type merge. */
+export interface WritableLabEnv extends LabEnv {
+  patch(resource: string, namespace: string, name: string, patch: unknown): Promise<void>;
 }
 
 const byPlural = (plural: string) => {
@@ -35,23 +40,27 @@ function run(argv: string[], timeoutMs: number): Promise<ExecResult> {
 }
 
 /** The LabEnv of a running cluster on this host. close() releases its API connection. */
-export function liveLabEnv(cluster: string): LabEnv & { close(): void } {
+export function liveLabEnv(cluster: string): WritableLabEnv & { close(): void } {
   const client: HttpClient = clientForCluster(cluster);
   return {
     cluster,
     config: loadClusterConfig(cluster),
-    getObject: (resource, name) => {
+    getObject: (resource, name, namespace = 'default') => {
       const r = byPlural(resource);
-      return client.get(r, r.namespaced ? 'default' : undefined, name);
+      return client.get(r, r.namespaced ? namespace : undefined, name);
     },
     nodes: async () => (await client.list<Node>(byPlural('nodes'))).items,
-    pods: async (selector) => (await client.list<Pod>(byPlural('pods'), 'default', { labelSelector: selector })).items,
+    pods: async (selector, namespace = 'default') => (await client.list<Pod>(byPlural('pods'), namespace, { labelSelector: selector })).items,
     runOnHost: run,
     runOnNode: (node, argv, timeoutMs) => run(execOnNodeArgv(nodeNetnsName(node), argv), timeoutMs),
     runInPod: async (pod, argv, timeoutMs) => {
       const found = findPodRecord(clusterPaths(cluster).dir, [pod.spec.nodeName ?? ''], pod.metadata.uid ?? '');
       if (!found) return { stdout: '', stderr: `pod ${pod.metadata.name} has no sandbox`, code: -1 };
       return run(execInPodArgv(found.record, argv), timeoutMs);
+    },
+    patch: async (resource, namespace, name, patch) => {
+      const r = byPlural(resource);
+      await client.patch(r, r.namespaced ? namespace : undefined, name, patch);
     },
     close: () => client.close(),
   };

@@ -35,8 +35,11 @@ async function judge(env: LabEnv, check: CheckSpec, seen: Seen): Promise<{ passe
 }
 
 async function gradeCheck(env: LabEnv, check: CheckSpec): Promise<Outcome> {
-  const { passed, detail } = await judge(env, check, await observe(env, check.probe)).catch((e: Error) => ({ passed: false, detail: e.message }));
-  return { id: check.id, type: 'check', description: check.description, passed, ...(passed ? {} : { hint: check.hint, detail }) };
+  const seen = await observe(env, check.probe);
+  const { passed, detail } = await judge(env, check, seen).catch((e: Error) => ({ passed: false, detail: e.message }));
+  // a fixed fault is named in the description: the only place a passed check says what it saw
+  const description = passed && check.probe.kind === 'fault' && 'values' in seen ? `${check.description} — ${seen.values[0]}` : check.description;
+  return { id: check.id, type: 'check', description, passed, ...(passed ? {} : { hint: check.hint, detail }) };
 }
 
 async function gradeQuestion(env: LabEnv, question: QuestionSpec, given: string | undefined): Promise<Outcome> {

@@ -4,15 +4,17 @@
 
 import { renderTemplate } from '../cli/jsonpath.js';
 import type { Pod } from '../api/types.js';
+import type { ExecResult } from '../sys/exec.js';
 import type { LabEnv } from './env.js';
+import { fixedFault } from './faults.js';
 import { expand, nodeName, ProbeError } from './placeholders.js';
-import type { Origin, Probe } from './spec.js';
+import type { CommandOutput, Origin, PodOrigin, Probe } from './spec.js';
 
 const COMMAND_TIMEOUT_MS = 15_000;
 
-async function podFrom(env: LabEnv, origin: Exclude<Origin, 'host'>): Promise<Pod> {
+async function podFrom(env: LabEnv, origin: PodOrigin): Promise<Pod> {
   const node = origin.node === undefined ? undefined : nodeName(env, origin.node);
-  const pod = (await env.pods(origin.pod)).find((p) => p.status?.phase === 'Running' && (node === undefined || p.spec.nodeName === node));
+  const pod = (await env.pods(origin.pod, origin.namespace)).find((p) => p.status?.phase === 'Running' && (node === undefined || p.spec.nodeName === node));
   if (!pod) throw new ProbeError(`no running Pod matches ${origin.pod}${node ? ` on ${node}` : ''}`);
   return pod;
 }
@@ -30,19 +32,41 @@ async function httpGet(env: LabEnv, from: Origin, url: string, timeoutSeconds: n
   return r.stdout.trim();
 }
 
-async function nodeCommand(env: LabEnv, probe: Extract<Probe, { kind: 'nodeCommand' }>): Promise<string[]> {
-  const node = nodeName(env, probe.node);
-  const argv = await Promise.all(probe.argv.map((a) => expand(env, a, 'text')));
-  const r = await env.runOnNode(node, argv, COMMAND_TIMEOUT_MS);
-  if (r.code !== 0) throw new ProbeError(`${argv.join(' ')} on ${node} failed: ${r.stderr.trim() || `exit code ${r.code}`}`);
-  if (probe.count !== undefined) {
-    const pattern = new RegExp(await expand(env, probe.count, 'regex'));
-    return [String(r.stdout.split('\n').filter((line) => pattern.test(line)).length)];
+type CommandProbe = Extract<Probe, { kind: 'nodeCommand' | 'podCommand' | 'hostCommand' }>;
+
+/** Run the probe's program where it says, with placeholders in its argv filled. */
+async function runCommand(env: LabEnv, probe: CommandProbe, argv: string[]): Promise<{ r: ExecResult; where: string }> {
+  switch (probe.kind) {
+    case 'nodeCommand': {
+      const node = nodeName(env, probe.node);
+      return { r: await env.runOnNode(node, argv, COMMAND_TIMEOUT_MS), where: node };
+    }
+    case 'podCommand': {
+      const pod = await podFrom(env, probe.from);
+      return { r: await env.runInPod(pod, argv, COMMAND_TIMEOUT_MS), where: `pod ${pod.metadata.name}` };
+    }
+    case 'hostCommand':
+      return { r: await env.runOnHost(argv, COMMAND_TIMEOUT_MS), where: 'the host' };
   }
-  if (probe.capture === undefined) return [r.stdout.trim()];
-  const pattern = new RegExp(await expand(env, probe.capture, 'regex'), 'gm');
-  const values = [...r.stdout.matchAll(pattern)].map((m) => m[1] ?? m[0]);
-  return probe.first ? values.slice(0, 1) : values;
+}
+
+/** The values a program's output stands for (CommandOutput). */
+async function outputValues(env: LabEnv, out: CommandOutput, stdout: string): Promise<string[]> {
+  if (out.count !== undefined) {
+    const pattern = new RegExp(await expand(env, out.count, 'regex'));
+    return [String(stdout.split('\n').filter((line) => pattern.test(line)).length)];
+  }
+  if (out.capture === undefined) return [stdout.trim()];
+  const pattern = new RegExp(await expand(env, out.capture, 'regex'), 'gm');
+  const values = [...stdout.matchAll(pattern)].map((m) => m[1] ?? m[0]);
+  return out.first ? values.slice(0, 1) : values;
+}
+
+async function command(env: LabEnv, probe: CommandProbe): Promise<string[]> {
+  const argv = await Promise.all(probe.argv.map((a) => expand(env, a, 'text')));
+  const { r, where } = await runCommand(env, probe, argv);
+  if (r.code !== 0) throw new ProbeError(`${argv.join(' ')} on ${where} failed: ${r.stderr.trim() || `exit code ${r.code}`}`);
+  return outputValues(env, probe, r.stdout);
 }
 
 /** Every ordered pair of the selector's Pods that cannot reach each other, as "a -> b (ip)". */
@@ -64,12 +88,16 @@ export async function runProbe(env: LabEnv, probe: Probe): Promise<string[]> {
     case 'http':
       return [await httpGet(env, probe.from, await expand(env, probe.url, 'text'), probe.timeoutSeconds)];
     case 'field':
-      return [renderTemplate(probe.jsonpath, await env.getObject(probe.resource, await expand(env, probe.name, 'text')))];
+      return [renderTemplate(probe.jsonpath, await env.getObject(probe.resource, await expand(env, probe.name, 'text'), probe.namespace))];
     case 'nodeCommand':
-      return nodeCommand(env, probe);
+    case 'podCommand':
+    case 'hostCommand':
+      return command(env, probe);
     case 'mesh':
       return meshFailures(env, probe);
     case 'template':
       return [await expand(env, probe.value, 'text')];
+    case 'fault':
+      return [await fixedFault(env)];
   }
 }

@@ -4,9 +4,23 @@
 
 import { parse } from 'yaml';
 import type { ClusterConfig } from '../api/cluster.js';
+import { FAULT_NAMES } from './faults.js';
 
 /** Where a probe runs a program or sends a request from: the host, or a Pod picked by label selector (and node). */
-export type Origin = 'host' | { pod: string; node?: string };
+export type Origin = 'host' | PodOrigin;
+export interface PodOrigin {
+  pod: string;
+  node?: string;
+  /** The Pods' namespace; default `default`. */
+  namespace?: string;
+}
+
+/** How a program's output becomes values: all of it, the first group of each match of capture (or only the first), or the number of lines matching count. */
+export interface CommandOutput {
+  capture?: string;
+  first: boolean;
+  count?: string;
+}
 
 /**
  * How a value is read from the live cluster. Strings may hold placeholders ({nodeIP:worker}, see
@@ -15,10 +29,16 @@ export type Origin = 'host' | { pod: string; node?: string };
 export type Probe =
   /** The body of an HTTP GET made with curl from the origin. */
   | { kind: 'http'; from: Origin; url: string; timeoutSeconds: number }
-  /** kubectl-style JSONPath over one API object in namespace default (cluster-scoped kinds ignore it). */
-  | { kind: 'field'; resource: string; name: string; jsonpath: string }
-  /** A program run inside a node's network namespace; with capture, the first group of each match (or only the first). */
-  | { kind: 'nodeCommand'; node: string; argv: string[]; capture?: string; first: boolean; count?: string }
+  /** kubectl-style JSONPath over one API object in `namespace` (default `default`; cluster-scoped kinds ignore it). */
+  | { kind: 'field'; resource: string; name: string; namespace?: string; jsonpath: string }
+  /** A program run inside a node's network namespace. */
+  | ({ kind: 'nodeCommand'; node: string; argv: string[] } & CommandOutput)
+  /** A program run inside a Pod, as `kemu exec` runs it. */
+  | ({ kind: 'podCommand'; from: PodOrigin; argv: string[] } & CommandOutput)
+  /** A program run on the host (curl with --resolve, openssl s_client, …). */
+  | ({ kind: 'hostCommand'; argv: string[] } & CommandOutput)
+  /** Lab 08's injected fault: yields its name once it is fixed, fails (without naming it) before. */
+  | { kind: 'fault' }
   /** Every Pod of the selector fetches http://<each other Pod's IP>:<port><path>; yields the pairs that failed. */
   | { kind: 'mesh'; selector: string; port: number; path: string }
   /** A value made of placeholders only, e.g. "{gateway}". */
@@ -39,6 +59,8 @@ export interface CheckSpec {
   probe: Probe;
   expect: Expectation;
   hint: string;
+  /** The check passes in the starting state: `start` returns (or injects a fault) only once it does. */
+  atStart: boolean;
 }
 
 export interface QuestionSpec {
@@ -60,6 +82,8 @@ export interface LabSpec {
   cluster: ClusterShape;
   /** Paths relative to the lab folder, applied in order by `kemu lab start` and `reset`. */
   manifests: string[];
+  /** Faults `start` picks one of at random and injects into the starting state (faults.ts); none for most labs. */
+  faults: string[];
   checks: CheckSpec[];
   questions: QuestionSpec[];
 }
@@ -157,13 +181,21 @@ function regex(r: Reader, field: string): string | undefined {
   return v;
 }
 
-function parseOrigin(r: Reader): Origin {
-  if (!r.has('from') || r.value.from === 'host') return 'host';
+function parsePodOrigin(r: Reader): PodOrigin {
   const from = r.child('from');
-  return { pod: from.string('pod'), node: from.optionalString('node') };
+  return { pod: from.string('pod'), node: from.optionalString('node'), namespace: from.optionalString('namespace') };
 }
 
-const PROBE_KINDS = ['http', 'field', 'nodeCommand', 'mesh', 'template'] as const;
+function parseOrigin(r: Reader): Origin {
+  if (!r.has('from') || r.value.from === 'host') return 'host';
+  return parsePodOrigin(r);
+}
+
+function parseOutput(r: Reader): CommandOutput {
+  return { capture: regex(r, 'capture'), first: r.bool('first'), count: regex(r, 'count') };
+}
+
+const PROBE_KINDS = ['http', 'field', 'nodeCommand', 'podCommand', 'hostCommand', 'mesh', 'template', 'fault'] as const;
 
 function parseProbe(r: Reader): Probe {
   const kind = r.oneOf('kind', PROBE_KINDS, 'http');
@@ -171,9 +203,15 @@ function parseProbe(r: Reader): Probe {
     case 'http':
       return { kind, from: parseOrigin(r), url: r.string('url'), timeoutSeconds: r.int('timeoutSeconds', 3) };
     case 'field':
-      return { kind, resource: r.string('resource'), name: r.string('name'), jsonpath: r.string('jsonpath') };
+      return { kind, resource: r.string('resource'), name: r.string('name'), namespace: r.optionalString('namespace'), jsonpath: r.string('jsonpath') };
     case 'nodeCommand':
-      return { kind, node: r.string('node'), argv: r.strings('argv'), capture: regex(r, 'capture'), first: r.bool('first'), count: regex(r, 'count') };
+      return { kind, node: r.string('node'), argv: r.strings('argv'), ...parseOutput(r) };
+    case 'podCommand':
+      return { kind, from: parsePodOrigin(r), argv: r.strings('argv'), ...parseOutput(r) };
+    case 'hostCommand':
+      return { kind, argv: r.strings('argv'), ...parseOutput(r) };
+    case 'fault':
+      return { kind };
     case 'mesh':
       return { kind, selector: r.string('selector'), port: r.int('port', 8080), path: r.string('path', '/hostname') };
     case 'template':
@@ -186,6 +224,13 @@ function parseExpectation(r: Reader): Expectation {
   const given = [e.equals !== undefined, e.matches !== undefined, e.fails, e.empty].filter(Boolean).length;
   if (given !== 1) r.fail('', 'exactly one of equals, matches, fails: true, empty: true');
   return e;
+}
+
+function knownFaults(r: Reader, names: string[]): string[] {
+  names.forEach((n, i) => {
+    if (!FAULT_NAMES.includes(n)) r.fail(`faults[${i}]`, `unknown fault "${n}"; known: ${FAULT_NAMES.join(', ')}`);
+  });
+  return names;
 }
 
 const ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -216,9 +261,11 @@ export function parseLabSpec(text: string, source: string): LabSpec {
     probe: parseProbe(c.child('probe')),
     expect: parseExpectation(c.child('expect')),
     hint: c.string('hint'),
+    atStart: c.bool('atStart'),
   }));
   const questions = r.list('questions').map((q) => ({ id: q.string('id'), ask: q.string('ask'), answer: parseProbe(q.child('answer')), hint: q.string('hint') }));
   if (checks.length + questions.length === 0) r.fail('checks', 'a lab needs at least one check or question');
+  if (r.has('faults') && !checks.some((c) => c.atStart)) r.fail('checks', 'a lab with faults needs checks marked atStart: true (the healthy state a fault breaks)');
   return {
     title: r.string('title'),
     cluster: {
@@ -227,6 +274,7 @@ export function parseLabSpec(text: string, source: string): LabSpec {
       proxyMode: cluster.oneOf('proxyMode', ['iptables', 'nftables', 'ipvs'], 'iptables'),
     },
     manifests: r.strings('manifests'),
+    faults: r.has('faults') ? knownFaults(r, r.strings('faults')) : [],
     checks: uniqueIds(r, 'checks', checks),
     questions: uniqueIds(r, 'questions', questions),
   };

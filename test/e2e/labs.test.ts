@@ -20,6 +20,8 @@ fs.writeFileSync(path.join(bin, 'kemu'), `#!/bin/sh\nexec "${process.execPath}" 
 const suffix = Math.random().toString(36).slice(2, 6);
 const UNDERLAY = `172.30.${10 + Math.floor(Math.random() * 200)}.0/24`;
 const started = new Set<string>();
+/** Files the labs' steps leave on the host, removed at the end. */
+const leftovers: string[] = [];
 
 interface Result {
   code: number;
@@ -27,8 +29,11 @@ interface Result {
   stderr: string;
 }
 
+/** Extra environment of a case's cluster (KEMU_LAB_FAULT for lab 08). */
+const clusterEnv = new Map<string, Record<string, string>>();
+
 function envFor(cluster: string): NodeJS.ProcessEnv {
-  return { ...process.env, KEMU_STATE_ROOT: root, KEMU_CLUSTER: cluster, HOME: home, PATH: `${bin}:${process.env.PATH}` };
+  return { ...process.env, KEMU_STATE_ROOT: root, KEMU_CLUSTER: cluster, HOME: home, PATH: `${bin}:${process.env.PATH}`, ...clusterEnv.get(cluster) };
 }
 
 function run(cmd: string, args: string[], cluster: string, timeout = 180_000): Promise<Result> {
@@ -61,7 +66,7 @@ function readmeScript(lab: string, cluster: string): string {
 
 interface CheckJson {
   passed: boolean;
-  results: { id: string; type: 'check' | 'question'; passed: boolean; hint?: string }[];
+  results: { id: string; type: 'check' | 'question'; description: string; passed: boolean; hint?: string }[];
 }
 
 async function check(cluster: string, lab: string): Promise<{ code: number; json: CheckJson }> {
@@ -92,6 +97,7 @@ async function answer(cluster: string, lab: string, answers: Record<string, stri
 
 interface LabCase {
   lab: string;
+  env?: Record<string, string>;
   /** Failing ids after the README's steps, before the solution. */
   failingAfterSteps: string[];
   solve(cluster: string): Promise<void>;
@@ -146,14 +152,69 @@ const CASES: LabCase[] = [
     lab: '04',
     failingAfterSteps: ['service-ips-elements', 'web-service-chain'],
     async solve(c) {
-      const services = (JSON.parse(await kemuOk(c, ['get', 'svc', '-o', 'json'])) as { items: unknown[] }).items;
+      // one element per ClusterIP and port, in every namespace (kube-dns and traefik included)
+      const services = (JSON.parse(await kemuOk(c, ['get', 'svc', '-A', '-o', 'json'])) as { items: { spec: { ports?: unknown[] } }[] }).items;
+      const elements = services.reduce((n, svc) => n + (svc.spec.ports?.length ?? 0), 0);
       const table = sh('ip', ['netns', 'exec', `${c}-worker`, 'nft', 'list', 'table', 'ip', 'kube-proxy']);
       await answer(c, '04', {
-        'service-ips-elements': String(services.length),
+        'service-ips-elements': String(elements),
         'web-service-chain': /chain (service-\w+-default\/web\/tcp\/http) \{/.exec(table)![1],
       });
     },
     failingAfterReset: ['more-services'],
+  },
+  {
+    lab: '05',
+    failingAfterSteps: ['ptr-of-clusterip', 'queries-for-short-name', 'srv-target'],
+    async solve(c) {
+      const resolv = await kemuOk(c, ['exec', 'client', '--', 'cat', '/etc/resolv.conf']);
+      const searchDomains = /^search (.*)$/m.exec(resolv)![1].trim().split(/\s+/);
+      const [webPod] = await pods(c, 'app=web');
+      await answer(c, '05', {
+        'srv-target': `${webPod.status.podIP.replaceAll('.', '-')}.web-headless.default.svc.cluster.local`,
+        'ptr-of-clusterip': 'web.default.svc.cluster.local',
+        // every search domain, then the name as written
+        'queries-for-short-name': String(searchDomains.length + 1),
+      });
+    },
+    failingAfterReset: ['queries-are-logged', 'stub-domain-resolves'],
+  },
+  {
+    lab: '06',
+    failingAfterSteps: ['api-pod', 'default-cert-fingerprint'],
+    async solve(c) {
+      const node = await nodeField(c, 'worker', '.status.addresses[0].address');
+      const [apiPod] = await pods(c, 'app=api');
+      const served = sh('sh', ['-c', `openssl s_client -connect ${node}:30443 -servername unknown.example.test </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`]);
+      await answer(c, '06', { 'api-pod': apiPod.metadata.name, 'default-cert-fingerprint': served.trim().split('=')[1] });
+    },
+    failingAfterReset: ['exact-beats-prefix', 'host-routes', 'tls-by-sni'],
+  },
+  {
+    lab: '07',
+    failingAfterSteps: ['affinity-seconds', 'sticky-pod'],
+    async solve(c) {
+      const sticky = (await kemuOk(c, ['exec', 'client', '--', 'curl', '-s', 'http://web/hostname'])).trim();
+      // the readiness file of step 5 lives in the host's /tmp (kemu's Pods share its filesystem)
+      for (const p of await pods(c, 'app=web')) leftovers.push(`/tmp/kemu-unready-${p.metadata.name}`);
+      // sessionAffinityConfig.clientIP.timeoutSeconds defaults to 3 hours
+      await answer(c, '07', { 'affinity-seconds': String(3 * 60 * 60), 'sticky-pod': sticky });
+    },
+    failingAfterReset: ['client-sticks', 'surge-rollout', 'unready-pod-out-of-rules'],
+  },
+  {
+    lab: '08',
+    env: { KEMU_LAB_FAULT: 'selector-typo' },
+    failingAfterSteps: ['every-request-answered', 'fault-fixed'],
+    async solve(c) {
+      const faultCheck = async () => (await check(c, '08')).json.results.find((r) => r.id === 'fault-fixed')!;
+      expect((await faultCheck()).description).not.toMatch(/selector/);
+      await kemuOk(c, ['patch', 'service', 'web', '-p', '{"spec":{"selector":{"app":"web"}}}']);
+      // kube-proxy's rules follow the new EndpointSlice within a sync
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await faultCheck()).description).toMatch(/selector-typo: the web Service selected app=wbe/);
+    },
+    failingAfterReset: ['every-request-answered', 'fault-fixed'],
   },
   {
     lab: '09',
@@ -173,8 +234,10 @@ const CASES: LabCase[] = [
 
 afterAll(async () => {
   for (const c of started) await run(process.execPath, [CLI, 'down'], c);
+  for (const f of leftovers) fs.rmSync(f, { force: true });
   fs.rmSync(root, { recursive: true, force: true });
-});
+  // a cluster left by a failed case takes a few seconds to take down
+}, 300_000);
 
 describe('kemu lab, every lab as documented', () => {
   it('lists the labs', async () => {
@@ -185,9 +248,10 @@ describe('kemu lab, every lab as documented', () => {
   it.each(CASES)('lab $lab: README steps, failing checks with hints, solution, pass, reset', async (c) => {
     const cluster = `tl${c.lab}-${suffix}`;
     started.add(cluster);
+    if (c.env) clusterEnv.set(cluster, c.env);
     const steps = await run('bash', ['-e', '-o', 'pipefail', '-c', readmeScript(c.lab === '09' ? '09-overlay-by-hand' : fs.readdirSync(path.join(repo, 'labs')).find((d) => d.startsWith(`${c.lab}-`))!, cluster)], cluster);
     expect(steps.stderr + steps.stdout).not.toMatch(/^error:/m);
-    expect(steps.code).toBe(0);
+    expect(steps.code, `${steps.stdout}\n${steps.stderr}`.slice(-3000)).toBe(0);
 
     const before = await check(cluster, c.lab);
     expect(before.code).toBe(1);
