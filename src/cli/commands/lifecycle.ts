@@ -130,7 +130,20 @@ export const demoCommand: Command = {
   async run(args, ctx) {
     if (!isClusterUp(ctx.cluster)) await bringUp(args, ctx);
     else ctx.out(`Cluster "${ctx.cluster}" is already up.\n`);
-    return applyCommand.run(parseArgs(['-f', DEMO_MANIFEST], applyCommand.flags ?? {}), ctx);
+    const code = await applyCommand.run(parseArgs(['-f', DEMO_MANIFEST], applyCommand.flags ?? {}), ctx);
+    if (code !== 0) return code;
+    const c = ctx.cluster === 'kemu' ? '' : ` --cluster ${ctx.cluster}`;
+    ctx.out(
+      [
+        '',
+        'The demo is applied (labs/demo/demo.yaml): 3 agnhost netexec Pods behind Services web and web-nodeport (30007).',
+        `  kemu${c} get pods -o wide                      # one Pod per node, each with its own IP`,
+        `  kemu${c} exec <pod> -- curl -s http://web/hostname   # DNS, then the ClusterIP through kube-proxy`,
+        `  curl http://<node IP>:30007/hostname            # the NodePort, from this host`,
+        '',
+      ].join('\n'),
+    );
+    return 0;
   },
 };
 
