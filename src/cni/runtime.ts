@@ -1,7 +1,7 @@
 // How a container runtime (containerd's CRI plugin via libcni) drives CNI plugins, for the kubelet:
 // pick the network config, exec each plugin of the list from CNI_PATH with the CNI_* environment and
 // the plugin's config on stdin (name, cniVersion, prevResult and runtimeConfig injected), cache the
-// final ADD result for CHECK and DEL, and DEL in reverse order.
+// final ADD result (and the capability arguments) for CHECK and DEL, and DEL in reverse order.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -115,6 +115,7 @@ interface CachedAttachment {
   networkName: string;
   config: string;
   cniArgs: [string, string][];
+  capabilityArgs?: Record<string, unknown>;
   result: unknown;
 }
 
@@ -146,9 +147,14 @@ export class CniRuntime {
     for (const plugin of this.list.plugins) await this.invoke('CHECK', plugin, att, cached.result);
   }
 
-  /** DEL in reverse order with the cached ADD result; the cache entry goes once all succeeded. */
+  /**
+   * DEL in reverse order with the cached ADD result; the cache entry goes once all succeeded. A
+   * caller without capability arguments gets the cached ones, as CRI-O's ocicni tears down with
+   * GetNetworkListCachedConfig: portmap removes nothing unless it is told the mappings again.
+   */
   async del(att: AttachmentSpec): Promise<void> {
-    await this.delWith(att, this.readCache(att)?.result);
+    const cached = this.readCache(att);
+    await this.delWith({ ...att, capabilityArgs: att.capabilityArgs ?? cached?.capabilityArgs }, cached?.result);
     fs.rmSync(this.cacheFile(att), { force: true });
   }
 
@@ -202,6 +208,7 @@ export class CniRuntime {
       networkName: this.list.name,
       config: Buffer.from(this.list.source).toString('base64'),
       cniArgs: Object.entries(att.args ?? {}),
+      ...(att.capabilityArgs ? { capabilityArgs: att.capabilityArgs } : {}),
       result,
     };
     fs.mkdirSync(path.dirname(this.cacheFile(att)), { recursive: true, mode: 0o700 });

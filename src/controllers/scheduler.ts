@@ -42,14 +42,19 @@ export class Scheduler implements Controller {
       workers: BIND_PARALLELISM,
       ...opts,
     });
+    const retryAll = () => {
+      for (const key of this.pendingKeys()) this.loop.enqueue(key);
+    };
     const onPod = (pod: Pod) => {
       if (pod.spec.nodeName) this.assumed.delete(keyOf(pod));
       if (needsScheduling(pod)) this.loop.enqueue(keyOf(pod));
     };
-    this.pods.addHandler({ onAdd: onPod, onUpdate: (_o, p) => onPod(p), onDelete: (p) => this.assumed.delete(keyOf(p)) });
-    const retryAll = () => {
-      for (const key of this.pendingKeys()) this.loop.enqueue(key);
+    // A deleted Pod frees its node's host ports: kube-scheduler's NodePorts plugin requeues on it too.
+    const onPodDelete = (pod: Pod) => {
+      this.assumed.delete(keyOf(pod));
+      if (pod.spec.nodeName) retryAll();
     };
+    this.pods.addHandler({ onAdd: onPod, onUpdate: (_o, p) => onPod(p), onDelete: onPodDelete });
     this.nodes.addHandler({ onAdd: retryAll, onUpdate: retryAll, onDelete: retryAll });
   }
 

@@ -1,7 +1,7 @@
 // The scheduler's decision as a pure function: filter the nodes a Pod may run on (unschedulable,
 // untolerated NoSchedule/NoExecute taints — a NotReady node counts as tainted
-// node.kubernetes.io/not-ready, as the node lifecycle controller would taint it — nodeSelector),
-// then score: fewest Pods of the same owner on the node (spreading replicas), then fewest Pods,
+// node.kubernetes.io/not-ready, as the node lifecycle controller would taint it — nodeSelector,
+// host ports already taken by the node's Pods), then score: fewest Pods of the same owner on the node (spreading replicas), then fewest Pods,
 // then name. When nothing fits, the message has kube-scheduler's FitError shape.
 
 import type { Node, Pod, Taint } from '../api/types.js';
@@ -35,8 +35,34 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
   return (t.value ?? '') === (taint.value ?? '');
 }
 
-/** Why node cannot take pod, in kube-scheduler's words, or undefined when it can. */
-export function filterNode(pod: Pod, node: Node): string | undefined {
+/** A host port a Pod asks for; hostIP "" is every address, as kube-scheduler's HostPortInfo reads it. */
+interface HostPort {
+  ip: string;
+  protocol: string;
+  port: number;
+}
+
+function hostPortsOf(pod: Pod): HostPort[] {
+  return pod.spec.containers.flatMap((c) =>
+    (c.ports ?? [])
+      .filter((p) => (p.hostPort ?? 0) > 0)
+      .map((p) => ({ ip: p.hostIP && p.hostIP !== '0.0.0.0' ? p.hostIP : '', protocol: p.protocol ?? 'TCP', port: p.hostPort! })),
+  );
+}
+
+/**
+ * kube-scheduler's NodePorts filter: a wanted host port conflicts with a used one of the same
+ * protocol and number when either binds every address or both bind the same one.
+ */
+export function hostPortsConflict(pod: Pod, podsOnNode: Pod[]): boolean {
+  const wanted = hostPortsOf(pod);
+  if (wanted.length === 0) return false;
+  const used = podsOnNode.flatMap(hostPortsOf);
+  return wanted.some((w) => used.some((u) => u.protocol === w.protocol && u.port === w.port && (u.ip === '' || w.ip === '' || u.ip === w.ip)));
+}
+
+/** Why node cannot take pod, in kube-scheduler's words, or undefined when it can. podsOnNode: the Pods placed there. */
+export function filterNode(pod: Pod, node: Node, podsOnNode: Pod[] = []): string | undefined {
   if (node.spec?.unschedulable) {
     const tolerated = (pod.spec.tolerations ?? []).some((t) => tolerates(t, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }));
     if (!tolerated) return "node(s) were unschedulable";
@@ -49,6 +75,7 @@ export function filterNode(pod: Pod, node: Node): string | undefined {
   if (Object.entries(pod.spec.nodeSelector ?? {}).some(([k, v]) => labels[k] !== v)) {
     return "node(s) didn't match Pod's node affinity/selector";
   }
+  if (hostPortsConflict(pod, podsOnNode)) return "node(s) didn't have free ports for the requested pod ports";
   return undefined;
 }
 
@@ -71,19 +98,20 @@ function occupies(p: Pod): boolean {
 
 /** pods: every Pod the scheduler knows to be placed (including its own bindings not yet observed). */
 export function schedulePod(pod: Pod, nodes: Node[], pods: Pod[]): ScheduleResult {
+  const placed = pods.filter(occupies);
+  const podsOn = (node: Node) => placed.filter((p) => p.spec.nodeName === node.metadata.name);
   const reasons: string[] = [];
   const fits: Node[] = [];
   for (const node of nodes) {
-    const why = filterNode(pod, node);
+    const why = filterNode(pod, node, podsOn(node));
     if (why) reasons.push(why);
     else fits.push(node);
   }
   if (fits.length === 0) return { unschedulable: unschedulableMessage(nodes.length, reasons) };
 
   const owner = controllerRef(pod)?.uid;
-  const placed = pods.filter(occupies);
   const score = (node: Node) => {
-    const here = placed.filter((p) => p.spec.nodeName === node.metadata.name);
+    const here = podsOn(node);
     const siblings = owner ? here.filter((p) => p.metadata.namespace === pod.metadata.namespace && controllerRef(p)?.uid === owner).length : 0;
     return { siblings, total: here.length, name: node.metadata.name ?? '' };
   };

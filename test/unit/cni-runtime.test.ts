@@ -101,6 +101,30 @@ describe('CniRuntime', () => {
     expect(calls().map((c) => `${c.type} ${c.cmd}`)).toEqual(['first ADD', 'second ADD', 'second DEL', 'first DEL']);
   });
 
+  it('gives DEL the capability arguments cached with ADD when the caller has none', async () => {
+    fakePlugin('first');
+    fakePlugin('portmap');
+    write(path.join(dir, 'net.d', '10-test.conflist'), {
+      cniVersion: '1.0.0',
+      name: 'net1',
+      plugins: [{ type: 'first' }, { type: 'portmap', capabilities: { portMappings: true } }],
+    });
+    const rt = new CniRuntime(loadNetworkConfig(path.join(dir, 'net.d')), { binDirs: [path.join(dir, 'bin')], cacheDir: path.join(dir, 'cache') });
+    const portMappings = [{ hostPort: 8081, containerPort: 8080, protocol: 'tcp' }];
+    await rt.add({ ...att, capabilityArgs: { portMappings } });
+    await rt.del(att);
+    const byCall = Object.fromEntries(calls().map((c) => [`${c.type} ${c.cmd}`, c.stdin.runtimeConfig]));
+    expect(byCall).toEqual({
+      'first ADD': undefined,
+      'portmap ADD': { portMappings },
+      'portmap DEL': { portMappings },
+      'first DEL': undefined,
+    });
+    // DEL again (nothing cached any more) still calls every plugin, without mappings
+    await rt.del(att);
+    expect(calls().slice(4).map((c) => `${c.type} ${c.cmd} ${JSON.stringify(c.stdin.runtimeConfig)}`)).toEqual(['portmap DEL undefined', 'first DEL undefined']);
+  });
+
   it('names a plugin missing from CNI_PATH', async () => {
     await expect(runtime().add(att)).rejects.toThrow('failed to find plugin "first"');
   });

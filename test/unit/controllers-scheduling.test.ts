@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { needsScheduling, schedulePod, tolerates, unschedulableMessage } from '../../src/controllers/scheduling.js';
+import type { ContainerPort, Pod } from '../../src/api/types.js';
+import { hostPortsConflict, needsScheduling, schedulePod, tolerates, unschedulableMessage } from '../../src/controllers/scheduling.js';
 import { node, pod } from './controllers-fixtures.js';
 
 const owner = { kind: 'ReplicaSet', name: 'web-abc', uid: 'rs1' };
@@ -57,6 +58,51 @@ describe('schedulePod', () => {
   it('says so when there are no nodes', () => {
     expect(unschedulableMessage(0, [])).toBe('no nodes available to schedule pods');
     expect(schedulePod(pod('p'), [], [])).toEqual({ unschedulable: 'no nodes available to schedule pods' });
+  });
+});
+
+describe('NodePorts filter (host ports)', () => {
+  const withPorts = (name: string, ports: ContainerPort[], opts: Parameters<typeof pod>[1] = {}): Pod => {
+    const p = pod(name, opts);
+    p.spec.containers[0]!.ports = ports;
+    return p;
+  };
+  const http = { containerPort: 8080, hostPort: 8081, protocol: 'TCP' as const };
+
+  it('keeps a second Pod asking the same hostPort off the node that has it', () => {
+    const nodes = [node('a'), node('b')];
+    // without the port, the fewest-Pods score would pick a
+    expect(schedulePod(withPorts('new', [http]), nodes, [withPorts('old', [http], { node: 'a' }), pod('x', { node: 'b' }), pod('y', { node: 'b' })])).toEqual({ node: 'b' });
+  });
+
+  it('says no node had free ports, in kube-scheduler words', () => {
+    const p = withPorts('new', [http]);
+    p.spec.nodeSelector = { 'kubernetes.io/hostname': 'a' };
+    const nodes = [node('a', { labels: { 'kubernetes.io/hostname': 'a' } }), node('b')];
+    expect(schedulePod(p, nodes, [withPorts('old', [http], { node: 'a' })])).toEqual({
+      unschedulable:
+        "0/2 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 1 node(s) didn't match Pod's node affinity/selector. " +
+        'preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
+    });
+  });
+
+  it('compares protocol, port and hostIP, with an empty or 0.0.0.0 hostIP meaning every address', () => {
+    const used = [withPorts('old', [{ containerPort: 53, hostPort: 53, protocol: 'UDP', hostIP: '172.30.1.2' }], { node: 'a' })];
+    const asks = (port: ContainerPort) => hostPortsConflict(withPorts('new', [port]), used);
+    expect(asks({ containerPort: 53, hostPort: 53, protocol: 'TCP' })).toBe(false);
+    expect(asks({ containerPort: 53, hostPort: 54, protocol: 'UDP' })).toBe(false);
+    expect(asks({ containerPort: 53, hostPort: 53, protocol: 'UDP', hostIP: '172.30.1.3' })).toBe(false);
+    expect(asks({ containerPort: 53, hostPort: 53, protocol: 'UDP', hostIP: '172.30.1.2' })).toBe(true);
+    expect(asks({ containerPort: 53, hostPort: 53, protocol: 'UDP' })).toBe(true);
+    expect(asks({ containerPort: 53, hostPort: 53, protocol: 'UDP', hostIP: '0.0.0.0' })).toBe(true);
+    // a protocol left out is TCP
+    expect(hostPortsConflict(withPorts('new', [{ containerPort: 1, hostPort: 80 }]), [withPorts('old', [{ containerPort: 2, hostPort: 80, protocol: 'TCP' }])])).toBe(true);
+  });
+
+  it('ignores container ports without a hostPort and Pods that finished', () => {
+    const nodes = [node('a')];
+    expect(schedulePod(withPorts('new', [{ containerPort: 8080 }]), nodes, [withPorts('old', [{ containerPort: 8080 }], { node: 'a' })])).toEqual({ node: 'a' });
+    expect(schedulePod(withPorts('new', [http]), nodes, [withPorts('done', [http], { node: 'a', phase: 'Failed' })])).toEqual({ node: 'a' });
   });
 });
 

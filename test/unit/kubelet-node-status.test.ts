@@ -66,6 +66,7 @@ describe('CNI config from subnet.env', () => {
           mtu: 1450,
           ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.3.0/24' }]], routes: [{ dst: '10.244.0.0/16' }], dataDir: '/d' },
         },
+        { type: 'portmap', capabilities: { portMappings: true } },
       ],
     });
     expect(flannelConflist({ FLANNEL_NETWORK: '10.244.0.0/16', FLANNEL_SUBNET: '10.244.3.1/24' }, '/d')).toBeUndefined();

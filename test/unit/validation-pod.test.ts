@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Container, Pod } from '../../src/api/types.js';
+import type { Container, ContainerPort, Pod } from '../../src/api/types.js';
 import { DNS1123_LABEL_MSG, DNS1123_SUBDOMAIN_MSG, errorsOf, stored } from './validation-helpers.js';
 
 function pod(spec: Partial<Pod['spec']> = {}, containers: Container[] = [{ name: 'app', image: 'agnhost:2.39' }]): Pod {
@@ -45,6 +45,19 @@ describe('Pod validation', () => {
     expect(errorsOf(pod({}, [{ name: 'a', image: 'x:1', ports: [{ name: 'a-very-long-port-name', containerPort: 80 }] }]))).toEqual([
       'spec.containers[0].ports[0].name: Invalid value: "a-very-long-port-name": must be no more than 15 characters',
     ]);
+  });
+
+  it('checks hostPort range and rejects a protocol/hostIP/hostPort taken twice in the Pod', () => {
+    expect(errorsOf(pod({}, [{ name: 'a', image: 'x:1', ports: [{ containerPort: 80, hostPort: 65536 }] }]))).toEqual([
+      'spec.containers[0].ports[0].hostPort: Invalid value: 65536: must be between 1 and 65535, inclusive',
+    ]);
+    const web = (hostPort: number, more: Partial<ContainerPort> = {}): ContainerPort => ({ containerPort: 80, hostPort, ...more });
+    expect(errorsOf(pod({}, [{ name: 'a', image: 'x:1', ports: [web(8080)] }, { name: 'b', image: 'x:1', ports: [web(8081), web(8080)] }]))).toEqual([
+      'spec.containers[1].ports[1].hostPort: Duplicate value: "TCP//8080"',
+    ]);
+    // another protocol or hostIP is another port; init containers run alone, so they only clash with themselves
+    expect(errorsOf(pod({}, [{ name: 'a', image: 'x:1', ports: [web(53), web(53, { protocol: 'UDP' }), web(53, { hostIP: '172.30.1.2' })] }]))).toEqual([]);
+    expect(errorsOf(pod({ initContainers: [{ name: 'i', image: 'x:1', ports: [web(8080)] }] }, [{ name: 'a', image: 'x:1', ports: [web(8080)] }]))).toEqual([]);
   });
 
   it('wants exactly one probe handler', () => {

@@ -32,6 +32,22 @@ function validateContainerPorts(c: Container, path: string): FieldError[] {
   return errs;
 }
 
+/**
+ * upstream AccumulateUniqueHostPorts: no two ports may take the same protocol/hostIP/hostPort (the
+ * key is the value the error shows). The caller shares `taken` between the Pod's containers; init
+ * containers run one at a time, so each gets a set of its own.
+ */
+function hostPortDuplicates(c: Container, path: string, taken: Set<string>): FieldError[] {
+  const errs: FieldError[] = [];
+  (c.ports ?? []).forEach((p, j) => {
+    if (!p.hostPort) return;
+    const key = `${p.protocol ?? ''}/${p.hostIP ?? ''}/${p.hostPort}`;
+    if (taken.has(key)) errs.push(fieldErrors.duplicate(`${path}.ports[${j}].hostPort`, key));
+    else taken.add(key);
+  });
+  return errs;
+}
+
 /** Exactly one handler (exec, httpGet, tcpSocket, grpc) and non-negative timings. */
 function validateProbe(probe: Probe, path: string): FieldError[] {
   const errs: FieldError[] = [];
@@ -116,8 +132,11 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string): FieldE
       names.add(c.name);
     });
   check(s.initContainers, 'initContainers');
+  (s.initContainers ?? []).forEach((c, i) => errs.push(...hostPortDuplicates(c, `${path}.initContainers[${i}]`, new Set())));
   if (!s.containers?.length) errs.push(fieldErrors.required(`${path}.containers`));
   check(s.containers, 'containers');
+  const hostPorts = new Set<string>();
+  (s.containers ?? []).forEach((c, i) => errs.push(...hostPortDuplicates(c, `${path}.containers[${i}]`, hostPorts)));
 
   if (!s.restartPolicy) errs.push(fieldErrors.required(`${path}.restartPolicy`));
   else if (!RESTART_POLICIES.includes(s.restartPolicy)) errs.push(fieldErrors.notSupported(`${path}.restartPolicy`, s.restartPolicy, RESTART_POLICIES));

@@ -1,7 +1,9 @@
 // The ingress add-on `kemu up` installs, shaped as the Traefik Helm chart installs Traefik: the
 // IngressClass `kemu` (the cluster's default class), a one-replica Deployment `traefik` in
 // kube-system running kemu's Traefik-like controller (image traefik:v3.1 maps to it), and a NodePort
-// Service `traefik` so that http://<any node IP>:30080 and https://<any node IP>:30443 reach it.
+// Service `traefik` so that http://<any node IP>:30080 and https://<any node IP>:30443 reach it. Its
+// web and websecure ports are also hostPorts 80/443 (the portmap CNI plugin's DNAT), so
+// http://<its node's IP>/ reaches it as on a kind cluster set up for ingress.
 
 import type { ClusterConfig } from '../../api/cluster.js';
 import type { Deployment, IngressClass, KubeObject, Service } from '../../api/types.js';
