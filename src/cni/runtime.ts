@@ -8,6 +8,9 @@ import path from 'node:path';
 import { execIn } from '../sys/netns.js';
 import type { Netns } from '../sys/netns.js';
 
+/** Where Debian's containernetworking-plugins puts the reference plugins (portmap); on CNI_PATH after kemu's. */
+export const REFERENCE_PLUGIN_DIR = '/usr/lib/cni';
+
 export interface NetworkConfigList {
   cniVersion: string;
   name: string;

@@ -13,7 +13,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { CniRuntime, loadNetworkConfig } from '../cni/runtime.js';
+import { CniRuntime, loadNetworkConfig, REFERENCE_PLUGIN_DIR } from '../cni/runtime.js';
 import { subnetEnvPath, parseSubnetEnv } from '../cni/flannel/subnet-env.js';
 import { formatPrefix, networkOf, parsePrefix } from '../cni/plugin/ipv4.js';
 import { netnsPath, type Netns } from '../sys/netns.js';
@@ -22,8 +22,6 @@ import type { Pod } from '../api/types.js';
 export const NETWORK_NAME = 'cbr0';
 export const CONFLIST_FILE = '10-flannel.conflist';
 export const POD_IFNAME = 'eth0';
-/** Where Debian's containernetworking-plugins puts the reference plugins (portmap); on CNI_PATH after kemu's. */
-export const REFERENCE_PLUGIN_DIR = '/usr/lib/cni';
 
 export interface CniDirs {
   confDir: string;

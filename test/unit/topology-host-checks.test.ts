@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { missingTools, missingToolsMessage, requiredTools, vxlanProbeMessage } from '../../src/cni/topology/host-checks.js';
+import { hostProblem, missingTools, missingToolsMessage, requiredTools, vxlanProbeMessage } from '../../src/cni/topology/host-checks.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -43,6 +43,16 @@ describe('host checks: tools', () => {
     ]);
     expect(message).toContain('ip (Debian package iproute2), bridge (Debian package iproute2), nft (Debian package nftables)');
     expect(message.endsWith('apt-get install iproute2 nftables')).toBe(true);
+  });
+});
+
+describe('host checks: reference CNI plugins', () => {
+  it('names portmap, the directory searched and its Debian package when the plugin is missing', async () => {
+    const bin = pathDir(Object.fromEntries(requiredTools({ proxyMode: 'iptables' }).map((t) => [t.program, 0o755])));
+    const empty = pathDir({});
+    const problem = await hostProblem({ proxyMode: 'iptables', backend: 'host-gw' }, bin, empty);
+    expect(problem).toBe(`kemu up needs the CNI plugins portmap in ${empty}; install them with: apt-get install containernetworking-plugins`);
+    expect(await hostProblem({ proxyMode: 'iptables', backend: 'host-gw' }, bin, pathDir({ portmap: 0o755 }))).toBeUndefined();
   });
 });
 

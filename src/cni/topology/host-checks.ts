@@ -1,5 +1,5 @@
 // What `kemu up` needs from the host before it creates anything: the programs it runs (named with
-// the Debian package that ships them) and the kernel features the chosen backend uses. Each check
+// the Debian package that ships them), the reference CNI plugins its conflist chains, and the kernel features the chosen backend uses. Each check
 // fails with what to install or which option to choose instead, so a missing piece is reported
 // before the first namespace exists and nothing is left half-made.
 
@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ClusterConfig } from '../../api/cluster.js';
 import { exec } from '../../sys/exec.js';
+import { REFERENCE_PLUGIN_DIR } from '../runtime.js';
 
 /** A program kemu runs, and the Debian package it comes in. */
 export interface Tool {
@@ -55,6 +56,15 @@ export function missingToolsMessage(missing: readonly Tool[]): string {
   return `kemu up needs programs that are not in PATH: ${list}; install them with: apt-get install ${packages.join(' ')}`;
 }
 
+/** The reference CNI plugins every node's conflist chains after kemu-cni (portmap, for hostPorts). */
+const REFERENCE_PLUGINS: readonly Tool[] = [{ program: 'portmap', debianPackage: 'containernetworking-plugins' }];
+
+/** The error for missing reference plugins: where they were looked for and the package that has them. */
+export function missingPluginsMessage(missing: readonly Tool[], dir: string): string {
+  const packages = [...new Set(missing.map((t) => t.debianPackage))];
+  return `kemu up needs the CNI plugins ${missing.map((t) => t.program).join(', ')} in ${dir}; install them with: apt-get install ${packages.join(' ')}`;
+}
+
 /** What the kernel said when a VXLAN device could not be made, turned into what to do about it. */
 export function vxlanProbeMessage(kernelSays: string): string {
   return (
@@ -77,8 +87,14 @@ export async function probeVxlan(): Promise<string | undefined> {
 }
 
 /** Every check for this config; the first problem found, or undefined when the host has it all. */
-export async function hostProblem(config: Pick<ClusterConfig, 'proxyMode' | 'backend'>, pathVariable = process.env.PATH ?? ''): Promise<string | undefined> {
+export async function hostProblem(
+  config: Pick<ClusterConfig, 'proxyMode' | 'backend'>,
+  pathVariable = process.env.PATH ?? '',
+  pluginDir = REFERENCE_PLUGIN_DIR,
+): Promise<string | undefined> {
   const missing = missingTools(requiredTools(config), pathVariable);
   if (missing.length > 0) return missingToolsMessage(missing);
+  const missingPlugins = missingTools(REFERENCE_PLUGINS, pluginDir);
+  if (missingPlugins.length > 0) return missingPluginsMessage(missingPlugins, pluginDir);
   return config.backend === 'vxlan' ? probeVxlan() : undefined;
 }
