@@ -7,6 +7,7 @@ import { clientForCluster, type HttpClient } from '../api/http-client.js';
 import { RESOURCES } from '../api/resources.js';
 import type { KubeObject, Node, Pod } from '../api/types.js';
 import { nodeNetnsName } from '../cni/topology/names.js';
+import { sendNodeControl, type ComponentState, type ControlledComponent } from '../cli/node-control.js';
 import { execInPodArgv, execOnNodeArgv, findPodRecord } from '../node/exec.js';
 import { exec, type ExecResult } from '../sys/exec.js';
 
@@ -22,11 +23,14 @@ export interface LabEnv {
   runOnHost(argv: string[], timeoutMs: number): Promise<ExecResult>;
   runOnNode(node: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
   runInPod(pod: Pod, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  /** What the node agent says of its stoppable components, as `kemu component status --node`. */
+  nodeComponents(node: string): Promise<ComponentState[]>;
 }
 
-/** What injecting a fault needs beyond reading (lab 08): a JSON merge patch, as kubectl patch --type merge. */
+/** What injecting a fault needs beyond reading (lab 08): a JSON merge patch, as kubectl patch --type merge, and `kemu component stop`. */
 export interface WritableLabEnv extends LabEnv {
   patch(resource: string, namespace: string, name: string, patch: unknown): Promise<void>;
+  stopComponent(node: string, component: ControlledComponent): Promise<void>;
 }
 
 const byPlural = (plural: string) => {
@@ -57,6 +61,15 @@ export function liveLabEnv(cluster: string): WritableLabEnv & { close(): void } 
       const found = findPodRecord(clusterPaths(cluster).dir, [pod.spec.nodeName ?? ''], pod.metadata.uid ?? '');
       if (!found) return { stdout: '', stderr: `pod ${pod.metadata.name} has no sandbox`, code: -1 };
       return run(execInPodArgv(found.record, argv), timeoutMs);
+    },
+    nodeComponents: async (node) => {
+      const r = await sendNodeControl(cluster, node, { action: 'status' });
+      if (!r.ok) throw new Error(`${node}: ${r.error}`);
+      return r.components;
+    },
+    stopComponent: async (node, component) => {
+      const r = await sendNodeControl(cluster, node, { action: 'stop', component });
+      if (!r.ok) throw new Error(`stopping ${component} on ${node}: ${r.error}`);
     },
     patch: async (resource, namespace, name, patch) => {
       const r = byPlural(resource);

@@ -9,21 +9,11 @@ import path from 'node:path';
 import { clusterPaths } from '../api/cluster.js';
 import type { ConfigMap, Container, Deployment, Pod, Service } from '../api/types.js';
 import type { LabEnv, WritableLabEnv } from './env.js';
+import { clientPod, WEB, type Fault, type FaultRecord } from './fault.js';
+import { NODE_FAULTS } from './node-faults.js';
 import { nodeName, ProbeError } from './placeholders.js';
 
-export interface FaultRecord {
-  name: string;
-  /** The node a node-level fault was injected on. */
-  node?: string;
-}
-
-interface Fault {
-  name: string;
-  /** What was broken, shown once it is fixed. */
-  explain(record: FaultRecord): string;
-  inject(env: WritableLabEnv): Promise<FaultRecord>;
-  fixed(env: LabEnv, record: FaultRecord): Promise<boolean>;
-}
+export type { FaultRecord } from './fault.js';
 
 const isReady = (p: Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
@@ -31,9 +21,6 @@ const isReady = (p: Pod): boolean => p.status?.conditions?.some((c) => c.type ==
 const READY_LINE = /^[ \t]*ready\b[^\n{]*\n/m;
 
 const BRIDGE_NF = 'net.bridge.bridge-nf-call-iptables';
-
-/** Lab 08's starting state has a Deployment and a Service named web, and a client Pod (label app=client). */
-const WEB = 'web';
 
 /** A port nothing in web's Pods listens on. */
 const WRONG_PROBE_PORT = 8081;
@@ -97,9 +84,7 @@ const FAULTS: Fault[] = [
     explain: (r) => `${BRIDGE_NF} was 0 on ${r.node}: replies between Pods on its cni0 bridge skipped iptables, so connections to a ClusterIP whose endpoint sat on that node were never un-NATed`,
     inject: async (env) => {
       // the client's node: it has a web Pod too, so some of its requests to web stay on the bridge
-      const [client] = await env.pods('app=client');
-      const node = client?.spec.nodeName;
-      if (!node) throw new Error('the client Pod is not scheduled');
+      const node = (await clientPod(env)).spec.nodeName as string;
       const r = await env.runOnNode(node, ['sysctl', '-w', `${BRIDGE_NF}=0`], 10_000);
       if (r.code !== 0) throw new Error(`sysctl on ${node}: ${r.stderr.trim()}`);
       return { name: 'bridge-nf-off', node };
@@ -109,6 +94,7 @@ const FAULTS: Fault[] = [
       return r.code === 0 && r.stdout.trim() === '1';
     },
   },
+  ...NODE_FAULTS,
 ];
 
 export const FAULT_NAMES: readonly string[] = FAULTS.map((f) => f.name);

@@ -5,6 +5,7 @@
 //   {nodeIP:ROLE}          the node's InternalIP
 //   {podCIDR:ROLE}         the node's spec.podCIDR
 //   {podIP:SEL[@ROLE]}     IPs of the Pods in `default` matching the label selector (on that node)
+//   {podIPs:SEL[@ROLE]}    the same IPs in one value, separated by spaces (for a shell loop)
 //   {clusterIP:SVC}        a Service's ClusterIP
 //   {nodePort:SVC}         the nodePort of a Service's first port
 //   {gateway}              the underlay bridge's address in the host (where host traffic comes from)
@@ -20,7 +21,7 @@ export class ProbeError extends Error {
   }
 }
 
-const PLACEHOLDER = /\{(cluster|gateway|node|nodeIP|podCIDR|podIP|clusterIP|nodePort)(?::([^}]+))?\}/g;
+const PLACEHOLDER = /\{(cluster|gateway|node|nodeIP|podCIDR|podIPs|podIP|clusterIP|nodePort)(?::([^}]+))?\}/g;
 
 export function nodeName(env: Pick<LabEnv, 'cluster'>, role: string): string {
   return `${env.cluster}-${role}`;
@@ -52,6 +53,8 @@ async function resolve(env: LabEnv, name: string, arg: string): Promise<string[]
       if (!cidr) throw new ProbeError(`node ${nodeName(env, arg)} has no podCIDR yet`);
       return [cidr];
     }
+    case 'podIPs':
+      return [(await resolve(env, 'podIP', arg)).join(' ')];
     case 'podIP': {
       const [selector, role] = arg.split('@');
       const pods = await env.pods(selector);

@@ -11,6 +11,7 @@ import type { KubeObject, Node, Pod } from '../../src/api/types.js';
 import { loadAnswers, sameAnswer, saveAnswer } from '../../src/labs/answers.js';
 import type { LabEnv } from '../../src/labs/env.js';
 import { gradeLab } from '../../src/labs/grade.js';
+import { expand } from '../../src/labs/placeholders.js';
 import { formatResult, labResult } from '../../src/labs/result.js';
 import { parseLabSpec } from '../../src/labs/spec.js';
 
@@ -24,7 +25,7 @@ const NAT = `-A KUBE-SERVICES -d 10.96.7.7/32 -p tcp -m comment --comment "defau
 const node = (name: string, ip: string, cidr: string): Node =>
   ({ metadata: { name }, spec: { podCIDR: cidr }, status: { addresses: [{ type: 'InternalIP', address: ip }] } }) as Node;
 const pod = (name: string, nodeName: string, ip: string): Pod =>
-  ({ metadata: { name, labels: { app: 'web' } }, spec: { nodeName, containers: [] }, status: { phase: 'Running', podIP: ip } }) as Pod;
+  ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' } }, spec: { nodeName, containers: [] }, status: { phase: 'Running', podIP: ip } }) as Pod;
 
 /** A cluster "t" with two nodes, two web Pods, a web Service; every host curl is refused. */
 function scriptedEnv(): LabEnv & { podCalls: string[]; hostCalls: string[] } {
@@ -52,6 +53,7 @@ function scriptedEnv(): LabEnv & { podCalls: string[]; hostCalls: string[] } {
       // web-b cannot reach web-a: one failed pair in a mesh.
       return p.metadata.name === 'web-b' ? { stdout: '', stderr: 'timeout', code: 28 } : { stdout: 'web-b', stderr: '', code: 0 };
     },
+    nodeComponents: async () => [],
   };
 }
 
@@ -178,6 +180,16 @@ describe('grading a lab', () => {
     const text = formatResult(result);
     expect(text).toMatch(/^FAIL  mesh: web Pods reach each other\n {6}seen: .*\n {6}hint: fix the routes$/m);
     expect(text).toContain('4/9 passed');
+  });
+});
+
+describe('placeholders', () => {
+  it('puts the first Pod IP into text, all of them into a regex, and all of them space-separated with podIPs', async () => {
+    const env = scriptedEnv();
+    expect(await expand(env, 'ping {podIP:app=web}', 'text')).toBe('ping 10.244.1.5');
+    expect(await expand(env, '^{podIP:app=web}$', 'regex')).toBe('^(?:10\\.244\\.1\\.5|10\\.244\\.2\\.5)$');
+    expect(await expand(env, 'for ip in {podIPs:app=web}; do', 'text')).toBe('for ip in 10.244.1.5 10.244.2.5; do');
+    expect(await expand(env, '{podIPs:app=web@worker2}', 'text')).toBe('10.244.2.5');
   });
 });
 

@@ -4,6 +4,7 @@
 import type { Command } from '../context.js';
 import { apiResourcesCommand } from './api-resources.js';
 import { annotateCommand } from './annotate.js';
+import { componentCommand } from './component.js';
 import { controlPlaneCommand, demoCommand, downCommand, nodeAgentCommand, statusCommand, upCommand } from './lifecycle.js';
 import { labCommand } from './lab.js';
 import { labelCommand } from './label.js';
@@ -39,6 +40,7 @@ export const COMMANDS: Command[] = [
   upCommand,
   downCommand,
   statusCommand,
+  componentCommand,
   demoCommand,
   labCommand,
   controlPlaneCommand,

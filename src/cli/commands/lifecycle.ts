@@ -15,6 +15,7 @@ import { CliError } from '../errors.js';
 import { down, isClusterUp, up } from '../lifecycle.js';
 import { runNodeAgent } from '../node-agent.js';
 import { applyCommand } from './apply.js';
+import { activeText, componentStates } from './component.js';
 
 const NODES = RESOURCES.find((r) => r.kind === 'Node')!;
 const DEMO_MANIFEST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../labs/demo/demo.yaml');
@@ -53,6 +54,7 @@ function nextSteps(cluster: string, nodes: { node: string; ip: string }[]): stri
     `  kemu${c} exec <pod> -- dig web.default.svc.cluster.local     # cluster DNS (CoreDNS behind kube-dns 10.96.0.10)`,
     `  kemu${c} rules ${nodes[0]?.node ?? ''} --service default/web        # kube-proxy's rules for a Service`,
     `  curl -H 'Host: foo.example' http://${ip}:30080/               # the ingress (404 until an Ingress routes foo.example)`,
+    `  curl -H 'Host: foo.example' http://<traefik's node IP>/          # the same on hostPort 80 of the node running traefik (kemu${c} get pods -n kube-system -o wide)`,
     `  ip netns exec ${nodes[0]?.node ?? `${cluster}-control-plane`} ip route             # a node's routes (flannel.1 to the others)`,
     `  kemu${c} down`,
     '',
@@ -107,11 +109,15 @@ async function printStatus(ctx: CommandContext): Promise<number> {
   ctx.out(`Cluster "${ctx.cluster}": control plane running (API ${version.gitVersion ?? 'unknown'})\n`);
   const list = await ctx.client().list<Node>(NODES);
   if (list.items.length === 0) ctx.out('Nodes: none registered yet\n');
-  for (const n of list.items) {
+  // what the node agents say of their stoppable components (kemu component)
+  const agents = await componentStates(ctx.cluster, list.items.map((n) => n.metadata.name as string), { action: 'status' });
+  for (const [i, n] of list.items.entries()) {
     const cond = (type: string) => n.status?.conditions?.find((c) => c.type === type);
     const ready = cond('Ready')?.status === 'True' ? 'Ready' : 'NotReady';
     const network = cond('NetworkUnavailable')?.status === 'False' ? `network up (${cond('NetworkUnavailable')?.reason ?? ''})` : 'network not ready';
-    ctx.out(`Node ${n.metadata.name}: kubelet ${ready}, ${network}, podCIDR ${n.spec?.podCIDR ?? '<none>'}\n`);
+    const agent = agents[i]!;
+    const components = agent.error ?? agent.states.map((s) => `${s.name} ${activeText(s)}`).join(', ');
+    ctx.out(`Node ${n.metadata.name}: kubelet ${ready}, ${network}, podCIDR ${n.spec?.podCIDR ?? '<none>'}; ${components}\n`);
   }
   return 0;
 }

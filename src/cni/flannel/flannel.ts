@@ -1,9 +1,15 @@
 // The flannel component of a node: waits for its Node's podCIDR, advertises the node's lease in
 // flannel.alpha.coreos.com/ annotations, keeps the backend's kernel state in the node's namespace
 // equal to what the other nodes' leases call for, writes subnet.env, loads the FLANNEL-* iptables
-// chains and reports NetworkUnavailable=False. Level-triggered: every Node change and a resync every
-// 10 s recompute everything and apply only the difference, so deleted entries come back and a
-// restart changes nothing.
+// chains and reports NetworkUnavailable=False. Every Node change that touches a lease, and the
+// start, recompute everything and apply only the difference, so restarting flannel on an unchanged
+// node changes nothing. What is checked periodically (every resyncMs) follows the real flanneld:
+// its iptables chains (flanneld's --iptables-resync) and, with host-gw, the routes (RouteNetwork's
+// 10 s route check). The vxlan backend, like the real
+// one, programs neighbours, FDB entries and routes on lease events only: an entry deleted by hand
+// stays deleted until a lease changes or flannel restarts (lab 08's missing-fdb-entry fault).
+// The underlay's address and MTU are read once, at start, as flanneld reads its external interface:
+// a later MTU change on eth0 is not carried over to flannel.1 or subnet.env until a restart.
 //
 // With opts.netns every command runs in that namespace, so one process (a test) can drive several
 // nodes; the node agent runs inside its node's namespace and leaves it unset.
@@ -34,7 +40,7 @@ export interface FlannelOptions {
   backend: Backend;
   stateDir: string;
   netns?: Netns;
-  /** Default 10 s, as flannel's route check. */
+  /** Period of the iptables check and (host-gw) the route check; default 10 s, as flannel's route check. */
   resyncMs?: number;
   log?: (message: string) => void;
 }
@@ -45,6 +51,9 @@ export interface RunningFlannel {
 
 const NODES = RESOURCES.find((r) => r.kind === 'Node') as ResourceType;
 const DEFAULT_RESYNC_MS = 10_000;
+/** The work-queue keys: everything (events, start) and the periodic check. */
+const SYNC_ALL = 'all';
+const SYNC_PERIODIC = 'periodic';
 
 /** The parts of a Node flannel reacts to; other changes (kubelet heartbeats) trigger nothing. */
 function flannelView(node: Node | undefined): string {
@@ -108,8 +117,14 @@ export async function startFlannel(opts: FlannelOptions): Promise<RunningFlannel
 
   const informer = new Informer<Node>(client, NODES);
   let lastWait = '';
+  let uplinkAtStart: Uplink | undefined;
 
-  const reconcile = async (): Promise<void> => {
+  const applyRules = async (podCIDR: string): Promise<void> => {
+    const restore = rulesRestoreText(flannelRules(config.clusterCIDR, podCIDR), await iptablesSave(netns));
+    if (restore !== undefined) await iptablesRestore(netns, restore, { noflush: true });
+  };
+
+  const reconcile = async (key: string): Promise<void> => {
     const self = informer.get(undefined, nodeName);
     const podCIDR = self?.spec?.podCIDR;
     const waiting = self === undefined ? `node "${nodeName}" not registered yet` : !podCIDR ? `node "${nodeName}" pod cidr not assigned` : '';
@@ -123,8 +138,13 @@ export async function startFlannel(opts: FlannelOptions): Promise<RunningFlannel
     if (subnet === undefined || subnet.length < cluster.length || !contains(cluster, networkOf(subnet))) {
       throw new Error(`node "${nodeName}": podCIDR ${podCIDR} is not inside the cluster CIDR ${config.clusterCIDR}`);
     }
+    if (key === SYNC_PERIODIC && backend === 'vxlan') {
+      await applyRules(podCIDR as string);
+      return;
+    }
     const node = self as Node;
-    const uplink = await readUplink(netns);
+    uplinkAtStart ??= await readUplink(netns);
+    const uplink = uplinkAtStart;
     const vtepMAC = vtepMACOf(node.metadata.annotations?.[ANNOTATIONS.backendData]) ?? derivedVtepMAC(config.name, nodeName);
 
     const leases = informer.list().map(leaseOf).filter((l): l is Lease => l !== undefined);
@@ -133,8 +153,7 @@ export async function startFlannel(opts: FlannelOptions): Promise<RunningFlannel
     const plan = planDataplane(want, await observeDataplane(netns), config.clusterCIDR, backend !== 'none');
     if (!isEmptyPlan(plan)) await applyDataplane(netns, plan);
 
-    const restore = rulesRestoreText(flannelRules(config.clusterCIDR, podCIDR as string), await iptablesSave(netns));
-    if (restore !== undefined) await iptablesRestore(netns, restore, { noflush: true });
+    await applyRules(podCIDR as string);
 
     const env = { network: config.clusterCIDR, subnet: podCIDR as string, mtu: backendMTU(backend, uplink.mtu), ipMasq: true };
     writeSubnetEnv(subnetEnvPath(opts.stateDir, nodeName), subnetEnvText(env));
@@ -148,15 +167,16 @@ export async function startFlannel(opts: FlannelOptions): Promise<RunningFlannel
     await reportNetworkUp(client, node);
   };
 
-  // One key, one worker: reconciles never overlap; failures retry with back-off.
+  // One worker: reconciles never overlap; failures retry with back-off. The periodic resync enqueues
+  // only the check; with host-gw (and none) that check is the whole sync.
   const loop = new ControllerLoop({
     name: `flannel[${nodeName}]`,
     reconcile,
-    listKeys: () => [nodeName],
+    listKeys: () => [backend === 'vxlan' ? SYNC_PERIODIC : SYNC_ALL],
     resyncMs: opts.resyncMs ?? DEFAULT_RESYNC_MS,
     onError: (_name, _key, err) => log(`sync failed (will retry): ${err instanceof Error ? err.message : String(err)}`),
   });
-  const trigger = () => loop.enqueue(nodeName);
+  const trigger = () => loop.enqueue(SYNC_ALL);
 
   informer.addHandler({
     onAdd: trigger,
@@ -167,6 +187,7 @@ export async function startFlannel(opts: FlannelOptions): Promise<RunningFlannel
   });
   await informer.start();
   loop.start();
+  trigger();
 
   return {
     async stop() {
