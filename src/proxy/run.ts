@@ -1,6 +1,7 @@
 // kube-proxy as a running component of one node: informers on Services, EndpointSlices and its own
 // Node feed the proxier; a bounded-frequency runner syncs; UDP conntrack entries made stale by a
-// sync are deleted; /metrics and /healthz are served (inside the node's namespace with netns).
+// sync are deleted; /metrics and /healthz are served (inside the node's namespace with netns). In
+// iptables and ipvs modes a canary chain tells when someone flushed the tables (iptables/canary.ts).
 
 import type { Client } from '../api/client.js';
 import type { ClusterConfig } from '../api/cluster.js';
@@ -18,6 +19,7 @@ import { staleUdpConntrack, type ProxyState } from './conntrack-cleanup.js';
 import { healthAnswer, nodeEligible, type HealthState } from './healthz.js';
 import { masqueradeMarkForBit } from './iptables/config.js';
 import { iptablesMetricFamilies } from './iptables/metrics.js';
+import { CanaryMonitor } from './iptables/canary.js';
 import { FULL_SYNC_PERIOD_MS, IptablesProxier } from './iptables/proxier.js';
 import { ipvsMetricFamilies } from './ipvs/metrics.js';
 import { IpvsProxier } from './ipvs/proxier.js';
@@ -38,6 +40,8 @@ export interface KubeProxyOptions {
   healthzPort?: number;
   minSyncPeriodMs?: number;
   syncPeriodMs?: number;
+  /** How often the iptables canary is polled (iptables and ipvs modes); upstream uses syncPeriod. */
+  canaryIntervalMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -73,6 +77,7 @@ type ModeProxier = Pick<
   'onServiceAdd' | 'onServiceUpdate' | 'onServiceDelete' | 'onEndpointSliceAdd' | 'onEndpointSliceUpdate' | 'onEndpointSliceDelete'
 > & {
   sync(): Promise<{ ok: boolean; fullSync: boolean; error?: Error }>;
+  forceFullSync(): void;
   /** The /metrics families given the runner's histograms and last-queued time. */
   metricFamilies(h: SyncHistograms, lastQueuedSeconds: number): MetricFamily[];
   /** Stop the mode's own timers (IPVS: graceful-termination checks). */
@@ -142,7 +147,9 @@ export async function startKubeProxy(opts: KubeProxyOptions): Promise<RunningKub
   const servers: StatusServer[] = [];
   let runner: SyncRunner | undefined;
   let proxierStop: (() => void) | undefined;
+  let canary: CanaryMonitor | undefined;
   const stopAll = async (): Promise<void> => {
+    await canary?.stop();
     await runner?.stop();
     proxierStop?.();
     for (const i of informers) i.stop();
@@ -248,6 +255,14 @@ export async function startKubeProxy(opts: KubeProxyOptions): Promise<RunningKub
     await Promise.all([services.start(), slices.start()]);
     cachesSynced = true;
     queued();
+    if (opts.mode !== 'nftables') {
+      const onFlushed = (): void => {
+        proxier.forceFullSync();
+        runner?.run();
+      };
+      canary = new CanaryMonitor(new KernelIptablesBackend(netns), onFlushed, { intervalMs: opts.canaryIntervalMs ?? syncPeriodMs, log });
+      canary.start();
+    }
     return { stop: stopAll };
   } catch (e) {
     await stopAll();

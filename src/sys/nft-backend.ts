@@ -7,6 +7,13 @@ import { formatOp, type NftFamily, type NftOp } from '../proxy/nftables/table.js
 import { execIn, type Netns } from './netns.js';
 
 const TIMEOUT_MS = 30_000;
+/**
+ * A transaction may take this long per operation before it is given up. The kernel's cost per
+ * operation grows with the transaction: the full sync of 10,000 Services x 10 endpoints (460,000
+ * operations) takes 150-170 s on an idle host (research/baselines.md finding 6), so a fixed 30 s
+ * killed every full sync above a few thousand Services, and each retry started over.
+ */
+const TIMEOUT_PER_OPERATION_MS = 2;
 
 /** Keys and values as nft -j prints them: strings, numbers, {concat: [...]}, {elem: {val}}, verdicts. */
 type NftJsonExpr = string | number | null | { [key: string]: NftJsonExpr } | NftJsonExpr[];
@@ -80,7 +87,8 @@ export class KernelNftablesBackend implements NftablesBackend {
   async run(ops: readonly NftOp[]): Promise<void> {
     if (ops.length === 0) return;
     const text = ops.map((op) => formatOp(this.family, this.table, op)).join('\n') + '\n';
-    await execIn(this.netns, 'nft', ['-f', '-'], { input: text, timeoutMs: TIMEOUT_MS });
+    const timeoutMs = Math.max(TIMEOUT_MS, ops.length * TIMEOUT_PER_OPERATION_MS);
+    await execIn(this.netns, 'nft', ['-f', '-'], { input: text, timeoutMs });
   }
 
   private async namesOf(kind: 'chain' | 'set', args: string[]): Promise<string[]> {

@@ -97,6 +97,11 @@ export class IpvsProxier extends TrackingProxier {
   }
 
   /** Delete the draining real servers that have no connections left; the ones still draining. */
+  /** Make the next sync a full one (the canary chain vanished: someone flushed the tables). */
+  forceFullSync(): void {
+    this.needFullSync = true;
+  }
+
   deleteDrained(): Promise<string[]> {
     return this.serialized(async () => {
       if (this.desiredServers === undefined) return [];
