@@ -5,18 +5,18 @@
 import type { Client } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
 import type { Deployment, Pod, ReplicaSet } from '../api/types.js';
-import { ControllerLoop, isNotFound, keyOf, logReconcileError, rfc3339, splitKey, type Controller, type ReconcileResult } from './controller.js';
+import { isNotFound, keyOf, rfc3339, splitKey, type ReconcileResult } from './controller.js';
 import { planDeployment, splitReplicaSets, type DeploymentStatus } from './deployment-plan.js';
 import type { SharedInformers } from './informers.js';
 import { DEPLOYMENTS, PODS, REPLICA_SETS } from './kinds.js';
+import { LoopController, type LoopOptions } from './loop-controller.js';
 import { canonicalJson, templatesEqualIgnoringHash } from './pod-template-hash.js';
 import { controllerRef, isControlledBy } from './pod-util.js';
 
 /** How soon to look again after finding that our own new ReplicaSet is not in the cache yet. */
 const CACHE_LAG_RETRY_MS = 200;
 
-export class DeploymentController implements Controller {
-  private readonly loop: ControllerLoop;
+export class DeploymentController extends LoopController {
   private readonly deployments;
   private readonly replicaSets;
   private readonly pods;
@@ -24,18 +24,12 @@ export class DeploymentController implements Controller {
   constructor(
     private readonly client: Client,
     informers: SharedInformers,
-    opts: { resyncMs?: number; workers?: number } = {},
+    opts: LoopOptions = {},
   ) {
+    super('deployment-controller', opts);
     this.deployments = informers.for<Deployment>(DEPLOYMENTS);
     this.replicaSets = informers.for<ReplicaSet>(REPLICA_SETS);
     this.pods = informers.for<Pod>(PODS);
-    this.loop = new ControllerLoop({
-      name: 'deployment-controller',
-      reconcile: (key) => this.sync(key),
-      listKeys: () => this.deployments.list().map(keyOf),
-      onError: logReconcileError,
-      ...opts,
-    });
     const enqueue = (d: Deployment) => this.loop.enqueue(keyOf(d));
     this.deployments.addHandler({ onAdd: enqueue, onUpdate: (_o, d) => enqueue(d), onDelete: enqueue });
     const enqueueOwner = (rs: ReplicaSet) => {
@@ -60,12 +54,8 @@ export class DeploymentController implements Controller {
     });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
+  protected keys(): string[] {
+    return this.deployments.list().map(keyOf);
   }
 
   private ownerKey(rs: ReplicaSet): string | undefined {
@@ -84,7 +74,7 @@ export class DeploymentController implements Controller {
     });
   }
 
-  private async sync(key: string): Promise<ReconcileResult> {
+  protected async sync(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const d = this.deployments.get(namespace, name);
     if (!d) return {};

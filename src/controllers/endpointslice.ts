@@ -6,10 +6,11 @@
 
 import type { Client } from '../api/client.js';
 import type { EndpointSlice, Pod, Service } from '../api/types.js';
-import { ControllerLoop, isNotFound, keyOf, logReconcileError, splitKey, type Controller, type ReconcileResult } from './controller.js';
+import { isNotFound, keyOf, splitKey, type ReconcileResult } from './controller.js';
 import { CONTROLLER_NAME, MANAGED_BY_LABEL, reconcileSlices, SERVICE_NAME_LABEL } from './endpointslice-plan.js';
 import type { SharedInformers } from './informers.js';
 import { ENDPOINT_SLICES, PODS, SERVICES } from './kinds.js';
+import { LoopController, type LoopOptions } from './loop-controller.js';
 
 const STALE_CACHE_RETRY_MS = 100;
 
@@ -55,8 +56,7 @@ function selects(svc: Service, pod: Pod): boolean {
   return Object.entries(sel).every(([k, v]) => pod.metadata.labels?.[k] === v);
 }
 
-export class EndpointSliceController implements Controller {
-  private readonly loop: ControllerLoop;
+export class EndpointSliceController extends LoopController {
   private readonly tracker = new SliceTracker();
   private readonly services;
   private readonly pods;
@@ -65,18 +65,12 @@ export class EndpointSliceController implements Controller {
   constructor(
     private readonly client: Client,
     informers: SharedInformers,
-    opts: { resyncMs?: number; workers?: number } = {},
+    opts: LoopOptions = {},
   ) {
+    super('endpointslice-controller', opts);
     this.services = informers.for<Service>(SERVICES);
     this.pods = informers.for<Pod>(PODS);
     this.slices = informers.for<EndpointSlice>(ENDPOINT_SLICES);
-    this.loop = new ControllerLoop({
-      name: 'endpointslice-controller',
-      reconcile: (key) => this.sync(key),
-      listKeys: () => this.services.list().map(keyOf),
-      onError: logReconcileError,
-      ...opts,
-    });
     const enqueue = (svc: Service) => this.loop.enqueue(keyOf(svc));
     this.services.addHandler({
       onAdd: enqueue,
@@ -104,15 +98,11 @@ export class EndpointSliceController implements Controller {
     this.slices.addHandler({ onAdd: enqueueSliceOwner, onUpdate: (_o, s) => enqueueSliceOwner(s), onDelete: enqueueSliceOwner });
   }
 
-  start(): void {
-    this.loop.start();
+  protected keys(): string[] {
+    return this.services.list().map(keyOf);
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  private async sync(key: string): Promise<ReconcileResult> {
+  protected async sync(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const svc = this.services.get(namespace, name);
     // Deleted Services: the garbage collector removes their slices through ownerReferences.

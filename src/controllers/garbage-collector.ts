@@ -7,9 +7,10 @@
 import type { Client } from '../api/client.js';
 import { resourceForKind, type ResourceType } from '../api/resources.js';
 import type { KubeObject, OwnerReference } from '../api/types.js';
-import { ControllerLoop, isNotFound, keyOf, logReconcileError, splitKey, type Controller, type ReconcileResult } from './controller.js';
+import { isNotFound, keyOf, splitKey, type ReconcileResult } from './controller.js';
 import type { SharedInformers } from './informers.js';
 import { DEPLOYMENTS, ENDPOINT_SLICES, PODS, REPLICA_SETS, SERVICES } from './kinds.js';
+import { LoopController, type LoopOptions } from './loop-controller.js';
 
 export type GcDecision = { action: 'keep' } | { action: 'delete' } | { action: 'removeRefs'; keep: OwnerReference[] };
 
@@ -29,22 +30,13 @@ const DEPENDENTS: ResourceType[] = [PODS, REPLICA_SETS, ENDPOINT_SLICES];
 const OWNERS: ResourceType[] = [REPLICA_SETS, DEPLOYMENTS, SERVICES];
 const CACHED = new Set<ResourceType>([...DEPENDENTS, ...OWNERS]);
 
-export class GarbageCollector implements Controller {
-  private readonly loop: ControllerLoop;
-
+export class GarbageCollector extends LoopController {
   constructor(
     private readonly client: Client,
     private readonly informers: SharedInformers,
-    opts: { resyncMs?: number } = {},
+    opts: LoopOptions = {},
   ) {
-    // Keys are '<plural>.<group>|<ns>/<name>' so one queue serves every dependent kind.
-    this.loop = new ControllerLoop({
-      name: 'garbage-collector',
-      reconcile: (key) => this.sync(key),
-      listKeys: () => DEPENDENTS.flatMap((r) => this.informers.for(r).list().filter((o) => o.metadata.ownerReferences?.length).map((o) => this.key(r, o))),
-      onError: logReconcileError,
-      ...opts,
-    });
+    super('garbage-collector', opts);
     for (const r of DEPENDENTS) {
       const onObj = (o: KubeObject) => {
         if (o.metadata.ownerReferences?.length) this.loop.enqueue(this.key(r, o));
@@ -56,14 +48,11 @@ export class GarbageCollector implements Controller {
     }
   }
 
-  start(): void {
-    this.loop.start();
+  protected keys(): string[] {
+    return DEPENDENTS.flatMap((r) => this.informers.for(r).list().filter((o) => o.metadata.ownerReferences?.length).map((o) => this.key(r, o)));
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
+  /** Keys are '<plural>.<group>|<ns>/<name>' so one queue serves every dependent kind. */
   private key(r: ResourceType, o: KubeObject): string {
     return `${r.plural}.${r.group}|${keyOf(o)}`;
   }
@@ -77,7 +66,7 @@ export class GarbageCollector implements Controller {
     }
   }
 
-  private async sync(key: string): Promise<ReconcileResult> {
+  protected async sync(key: string): Promise<ReconcileResult> {
     const bar = key.indexOf('|');
     const r = DEPENDENTS.find((x) => `${x.plural}.${x.group}` === key.slice(0, bar));
     if (!r) return {};

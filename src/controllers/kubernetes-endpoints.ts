@@ -5,10 +5,10 @@
 import type { Client } from '../api/client.js';
 import type { EndpointSlice } from '../api/types.js';
 import { isApiError } from '../api/errors.js';
-import { ControllerLoop, logReconcileError, type Controller } from './controller.js';
 import { SERVICE_NAME_LABEL } from './endpointslice-plan.js';
 import type { SharedInformers } from './informers.js';
 import { ENDPOINT_SLICES } from './kinds.js';
+import { LoopController, type LoopOptions } from './loop-controller.js';
 import { canonicalJson } from './pod-template-hash.js';
 
 export const API_SERVER_PORT = 6443;
@@ -25,33 +25,29 @@ export function kubernetesEndpointSlice(address: string, port = API_SERVER_PORT)
   };
 }
 
-export class KubernetesEndpointsReconciler implements Controller {
-  private readonly loop: ControllerLoop;
+export class KubernetesEndpointsReconciler extends LoopController {
   private readonly slices;
 
   constructor(
     private readonly client: Client,
     informers: SharedInformers,
     private readonly address: string,
-    opts: { resyncMs?: number } = {},
+    opts: LoopOptions = {},
   ) {
+    super('kubernetes-endpoints', opts);
     this.slices = informers.for<EndpointSlice>(ENDPOINT_SLICES);
-    this.loop = new ControllerLoop({ name: 'kubernetes-endpoints', reconcile: () => this.sync(), listKeys: () => [KEY], onError: logReconcileError, ...opts });
     const onSlice = (s: EndpointSlice) => {
       if (s.metadata.namespace === 'default' && s.metadata.name === 'kubernetes') this.loop.enqueue(KEY);
     };
     this.slices.addHandler({ onUpdate: (_o, s) => onSlice(s), onDelete: onSlice });
   }
 
-  start(): void {
-    this.loop.start();
+  protected keys(): string[] {
+    return [KEY];
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  private async sync(): Promise<void> {
+  /** One key only: KEY. */
+  protected async sync(): Promise<void> {
     const want = kubernetesEndpointSlice(this.address);
     const have = this.slices.get('default', 'kubernetes');
     if (!have) {

@@ -6,9 +6,10 @@
 import type { Client } from '../api/client.js';
 import { RESOURCES, type ResourceType } from '../api/resources.js';
 import type { KubeObject, Namespace } from '../api/types.js';
-import { ControllerLoop, isNotFound, keyOf, logReconcileError, type Controller, type ReconcileResult } from './controller.js';
+import { isNotFound, keyOf, type ReconcileResult } from './controller.js';
 import type { SharedInformers } from './informers.js';
 import { NAMESPACES } from './kinds.js';
+import { LoopController, type LoopOptions } from './loop-controller.js';
 
 export const NAMESPACE_FINALIZER = 'kubernetes';
 const CONTENT_REMAINS_RETRY_MS = 1000;
@@ -22,38 +23,27 @@ export function planNamespaceCleanup(content: { r: ResourceType; obj: KubeObject
   return { remove: content.filter((c) => !c.obj.metadata.deletionTimestamp), remaining: content.length };
 }
 
-export class NamespaceController implements Controller {
-  private readonly loop: ControllerLoop;
+export class NamespaceController extends LoopController {
   private readonly namespaces;
 
   constructor(
     private readonly client: Client,
     informers: SharedInformers,
-    opts: { resyncMs?: number } = {},
+    opts: LoopOptions = {},
   ) {
+    super('namespace-controller', opts);
     this.namespaces = informers.for<Namespace>(NAMESPACES);
-    this.loop = new ControllerLoop({
-      name: 'namespace-controller',
-      reconcile: (key) => this.sync(key),
-      listKeys: () => this.namespaces.list().filter(isNamespaceTerminating).map(keyOf),
-      onError: logReconcileError,
-      ...opts,
-    });
     const onNs = (ns: Namespace) => {
       if (isNamespaceTerminating(ns)) this.loop.enqueue(keyOf(ns));
     };
     this.namespaces.addHandler({ onAdd: onNs, onUpdate: (_o, ns) => onNs(ns) });
   }
 
-  start(): void {
-    this.loop.start();
+  protected keys(): string[] {
+    return this.namespaces.list().filter(isNamespaceTerminating).map(keyOf);
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  private async sync(name: string): Promise<ReconcileResult> {
+  protected async sync(name: string): Promise<ReconcileResult> {
     const ns = this.namespaces.get(undefined, name);
     if (!ns || !isNamespaceTerminating(ns)) return {};
     const content: { r: ResourceType; obj: KubeObject }[] = [];

@@ -4,10 +4,11 @@
 
 import type { Client } from '../api/client.js';
 import type { Pod, ReplicaSet } from '../api/types.js';
-import { ControllerLoop, isNotFound, keyOf, logReconcileError, splitKey, type Controller, type ReconcileResult } from './controller.js';
+import { isNotFound, keyOf, splitKey, type ReconcileResult } from './controller.js';
 import { Expectations } from './expectations.js';
 import type { SharedInformers } from './informers.js';
 import { PODS, REPLICA_SETS } from './kinds.js';
+import { LoopController, type LoopOptions } from './loop-controller.js';
 import { controllerRef, isControlledBy, isTerminating } from './pod-util.js';
 import { planReplicaSet, podFromTemplate, statusEqual } from './replicaset-plan.js';
 
@@ -24,8 +25,7 @@ export async function slowStartBatch(count: number, fn: () => Promise<void>): Pr
   return { succeeded: done };
 }
 
-export class ReplicaSetController implements Controller {
-  private readonly loop: ControllerLoop;
+export class ReplicaSetController extends LoopController {
   private readonly expectations = new Expectations();
   private readonly replicaSets;
   private readonly pods;
@@ -33,17 +33,11 @@ export class ReplicaSetController implements Controller {
   constructor(
     private readonly client: Client,
     informers: SharedInformers,
-    opts: { resyncMs?: number; workers?: number } = {},
+    opts: LoopOptions = {},
   ) {
+    super('replicaset-controller', opts);
     this.replicaSets = informers.for<ReplicaSet>(REPLICA_SETS);
     this.pods = informers.for<Pod>(PODS);
-    this.loop = new ControllerLoop({
-      name: 'replicaset-controller',
-      reconcile: (key) => this.sync(key),
-      listKeys: () => this.replicaSets.list().map(keyOf),
-      onError: logReconcileError,
-      ...opts,
-    });
     this.replicaSets.addHandler({
       onAdd: (rs) => this.loop.enqueue(keyOf(rs)),
       onUpdate: (_old, rs) => this.loop.enqueue(keyOf(rs)),
@@ -78,12 +72,8 @@ export class ReplicaSetController implements Controller {
     });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
+  protected keys(): string[] {
+    return this.replicaSets.list().map(keyOf);
   }
 
   private ownerKey(pod: Pod): string | undefined {
@@ -92,7 +82,7 @@ export class ReplicaSetController implements Controller {
     return `${pod.metadata.namespace}/${ref.name}`;
   }
 
-  private async sync(key: string): Promise<ReconcileResult> {
+  protected async sync(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const rs = this.replicaSets.get(namespace, name);
     if (!rs) {

@@ -1,7 +1,7 @@
 // The kemu CLI as a user runs it: a real process per command, against a real API server on the
 // cluster's socket in a temporary state root. Checks output, wording and exit codes.
 
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,69 +9,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { clusterPaths, defaultClusterConfig } from '../../src/api/cluster.js';
 import { startApiServer, type RunningApiServer } from '../../src/api/server/apiserver.js';
+import { kemuArgv, kemuCli, repo } from './kemu-cli.js';
+import { deployment, service, writeManifest } from './support/manifests.js';
 
 const CLUSTER = 'clitest';
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kemu-cli-e2e-'));
-const repo = path.resolve(import.meta.dirname, '../..');
 const env = { ...process.env, KEMU_STATE_ROOT: root, KEMU_CLUSTER: CLUSTER };
 let server: RunningApiServer;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+// The sources through tsx: this file needs no build.
+const { kemu } = kemuCli(env, 20_000, 'source');
 
-function kemu(args: string[], stdin?: string): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo, env, timeout: 20_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(stdin ?? '');
-  });
-}
-
-function manifest(name: string, text: string): string {
-  const file = path.join(root, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
-
-const webManifest = (replicas: number, extraLabel: boolean): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels:
-    app: web
-${extraLabel ? '    tier: frontend\n' : ''}spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.25
-        ports:
-        - containerPort: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  type: NodePort
-  selector:
-    app: web
-  ports:
-  - port: 80
-    targetPort: 80
-`;
+const webManifest = (replicas: number, extraLabel: boolean) => [
+  deployment('web', replicas, [{ name: 'nginx', image: 'nginx:1.25', ports: [{ containerPort: 80 }] }], {
+    labels: { app: 'web', ...(extraLabel && { tier: 'frontend' }) },
+  }),
+  service('web', { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 80 }] }),
+];
 
 beforeAll(async () => {
   process.env.KEMU_STATE_ROOT = root;
@@ -87,14 +41,14 @@ afterAll(async () => {
 
 describe('kemu CLI against a live API server', () => {
   it('applies: created, unchanged, configured, and removes a dropped field', async () => {
-    const file = manifest('web.yaml', webManifest(2, true));
+    const file = writeManifest(root, 'web', webManifest(2, true));
     const first = await kemu(['apply', '-f', file]);
     expect(first).toMatchObject({ code: 0, stdout: 'deployment.apps/web created\nservice/web created\n' });
 
     const again = await kemu(['apply', '-f', file]);
     expect(again).toMatchObject({ code: 0, stdout: 'deployment.apps/web unchanged\nservice/web unchanged\n' });
 
-    manifest('web.yaml', webManifest(3, false));
+    writeManifest(root, 'web', webManifest(3, false));
     const changed = await kemu(['apply', '-f', file]);
     expect(changed).toMatchObject({ code: 0, stdout: 'deployment.apps/web configured\nservice/web unchanged\n' });
 
@@ -152,7 +106,7 @@ describe('kemu CLI against a live API server', () => {
   });
 
   it('waits for a condition set by a status patch, and times out with exit code 1', async () => {
-    const pod = manifest('pod.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p1\nspec:\n  containers:\n  - name: c\n    image: busybox\n');
+    const pod = writeManifest(root, 'pod', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p1\nspec:\n  containers:\n  - name: c\n    image: busybox\n');
     expect(await kemu(['create', '-f', pod])).toMatchObject({ code: 0, stdout: 'pod/p1 created\n' });
 
     const waiting = kemu(['wait', '--for=condition=Ready', 'pod/p1', '--timeout=15s']);
@@ -177,7 +131,7 @@ describe('kemu CLI against a live API server', () => {
     const [cmCreated, dry, fromStdin] = await Promise.all([
       kemu(['create', 'configmap', 'cfg', '-n', 'lab', '--from-literal=a=1', '--from-literal=b=x=y']),
       kemu(['create', 'deployment', 'api', '--image=registry.k8s.io/e2e-test-images/agnhost:2.39', '--dry-run=client', '-o', 'yaml']),
-      kemu(['apply', '-n', 'lab', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: piped\ndata:\n  k: v\n'),
+      kemu(['apply', '-n', 'lab', '-f', '-'], undefined, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: piped\ndata:\n  k: v\n'),
     ]);
     expect(cmCreated).toMatchObject({ code: 0, stdout: 'configmap/cfg created\n' });
     expect(parse(dry.stdout).spec.template.spec.containers[0].name).toBe('agnhost');
@@ -187,8 +141,8 @@ describe('kemu CLI against a live API server', () => {
   });
 
   it('rejects bad input with kubectl wording and exit code 1', async () => {
-    const broken = manifest('broken.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: [a\n');
-    const invalid = manifest('invalid.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  ports:\n  - port: 0\n');
+    const broken = writeManifest(root, 'broken', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: [a\n');
+    const invalid = writeManifest(root, 'invalid', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  ports:\n  - port: 0\n');
     const [unknownType, bad, inv, unknownVerb] = await Promise.all([
       kemu(['get', 'frobs']),
       kemu(['apply', '-f', broken]),
@@ -205,7 +159,7 @@ describe('kemu CLI against a live API server', () => {
   });
 
   it('streams watch rows until interrupted', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'get', 'cm', '-n', 'lab', '-w', '--watch-only'], { cwd: repo, env });
+    const child = spawn(process.execPath, kemuArgv(['get', 'cm', '-n', 'lab', '-w', '--watch-only'], 'source'), { cwd: repo, env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {

@@ -9,9 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../unit/support/api-fixture.js';
+import { kemuCli } from './kemu-cli.js';
+import { deployment, HEALTHZ_PROBE, HTTP_PORT, netexec, service, writeManifest } from './support/manifests.js';
+import { curlInPod, listPods, type PodInfo } from './support/pods.js';
 
-const repo = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(repo, 'dist/cli/main.js');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kemu-cluster-e2e-'));
 const suffix = Math.random().toString(36).slice(2, 6);
 const CLUSTER = `t-e2e-${suffix}`;
@@ -19,25 +20,8 @@ const CLUSTER = `t-e2e-${suffix}`;
 const UNDERLAY = `172.30.${10 + Math.floor(Math.random() * 200)}.0/24`;
 const env = { ...process.env, KEMU_STATE_ROOT: root, KEMU_CLUSTER: CLUSTER };
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kemu(args: string[], timeout = 90_000): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: repo, env, timeout }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function kemuOk(args: string[], timeout?: number): Promise<string> {
-  const r = await kemu(args, timeout);
-  if (r.code !== 0) throw new Error(`kemu ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const cli = kemuCli(env);
+const { kemu, kemuOk } = cli;
 
 const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' });
 
@@ -53,17 +37,12 @@ function hostSnapshot(): Record<string, string> {
   };
 }
 
-interface PodInfo {
-  name: string;
-  ip: string;
-  node: string;
-}
+const pods = (selector: string) => listPods(cli, selector);
 
-async function pods(selector: string): Promise<PodInfo[]> {
-  const list = JSON.parse(await kemuOk(['get', 'pods', '-l', selector, '-o', 'json'])) as {
-    items: { metadata: { name: string }; spec: { nodeName: string }; status: { podIP: string } }[];
-  };
-  return list.items.map((p) => ({ name: p.metadata.name, ip: p.status.podIP, node: p.spec.nodeName }));
+/** A node's underlay address, as its eth0 carries it. */
+function underlayIP(node: string): string {
+  const [eth0] = JSON.parse(sh('ip', ['-n', node, '-j', 'addr', 'show', 'eth0'])) as { addr_info: { family: string; local: string }[] }[];
+  return eth0!.addr_info.find((x) => x.family === 'inet')!.local;
 }
 
 /**
@@ -93,69 +72,23 @@ function flannelTxPackets(node: string): number {
   return link.stats64.tx.packets;
 }
 
-const NETEXEC = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: netexec
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: netexec
-  template:
-    metadata:
-      labels:
-        app: netexec
-    spec:
-      containers:
-      - name: netexec
-        image: registry.k8s.io/e2e-test-images/agnhost:2.47
-        args: ["netexec", "--http-port=8080", "--udp-port=8081"]
-        readinessProbe:
-          httpGet:
-            path: /healthz
-            port: 8080
-          periodSeconds: 1
-`;
+const NETEXEC = [deployment('netexec', 3, [netexec('netexec', { udp: true, readinessProbe: HEALTHZ_PROBE })])];
 
-const SERVICES = `apiVersion: v1
-kind: Service
-metadata:
-  name: netexec
-spec:
-  selector:
-    app: netexec
-  ports:
-  - name: http
-    port: 80
-    targetPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: netexec-np
-spec:
-  type: NodePort
-  selector:
-    app: netexec
-  ports:
-  - name: http
-    port: 80
-    targetPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: netexec-lb
-spec:
-  type: LoadBalancer
-  selector:
-    app: netexec
-  ports:
-  - name: http
-    port: 8088
-    targetPort: 8080
-`;
+const SERVICES = [
+  service('netexec', { selector: { app: 'netexec' }, ports: [HTTP_PORT] }),
+  service('netexec-np', { type: 'NodePort', selector: { app: 'netexec' }, ports: [HTTP_PORT] }),
+  service('netexec-lb', { type: 'LoadBalancer', selector: { app: 'netexec' }, ports: [{ ...HTTP_PORT, port: 8088 }] }),
+];
+const netexecFile = writeManifest(root, 'netexec', NETEXEC);
+const servicesFile = writeManifest(root, 'svc', SERVICES);
+
+/** A one-worker cluster brought up with flags, the files applied, and the netexec Pods once Ready. */
+async function upWithNetexec(flags: string[], files: string[]): Promise<PodInfo[]> {
+  await kemuOk(['up', '--nodes', '1', ...flags, '--underlay-cidr', UNDERLAY]);
+  for (const file of files) await kemuOk(['apply', '-f', file]);
+  await kemuOk(['wait', '--for=condition=Ready', 'pod', '-l', 'app=netexec', '--timeout=60s'], 70_000);
+  return pods('app=netexec');
+}
 
 let before: Record<string, string>;
 
@@ -177,11 +110,7 @@ describe('kemu up / down on the real kernel', () => {
   });
 
   it('names the missing programs and their Debian packages, creating nothing', async () => {
-    const r = await new Promise<Result>((resolve) => {
-      execFile(process.execPath, [CLI, 'up', '--underlay-cidr', UNDERLAY], { cwd: repo, env: { ...env, PATH: '/nonexistent-kemu-path' } }, (err, stdout, stderr) =>
-        resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
-      );
-    });
+    const r = await kemuCli({ ...env, PATH: '/nonexistent-kemu-path' }).kemu(['up', '--underlay-cidr', UNDERLAY]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ip (Debian package iproute2)');
     expect(r.stderr).toContain('apt-get install iproute2 util-linux');
@@ -200,9 +129,7 @@ describe('kemu up / down on the real kernel', () => {
   }, 120_000);
 
   it('runs Pods on every node that reach each other by Pod IP over the overlay (TCP and UDP)', async () => {
-    const file = path.join(root, 'netexec.yaml');
-    fs.writeFileSync(file, NETEXEC);
-    await kemuOk(['apply', '-f', file]);
+    await kemuOk(['apply', '-f', netexecFile]);
     await kemuOk(['wait', '--for=condition=Ready', 'pod', '-l', 'app=netexec', '--timeout=60s'], 70_000);
     const list = await pods('app=netexec');
     expect(new Set(list.map((p) => p.node)).size).toBe(3);
@@ -218,13 +145,12 @@ describe('kemu up / down on the real kernel', () => {
     expect(flannelTxPackets(a.node)).toBeGreaterThan(txBefore);
 
     // the same request seen on the wire: VXLAN (UDP 8472) from a's node to b's node underlay address
-    const nodeIP = (n: string) => (JSON.parse(sh('ip', ['-n', n, '-j', 'addr', 'show', 'eth0'])) as { addr_info: { family: string; local: string }[] }[])[0].addr_info.find((x) => x.family === 'inet')!.local;
     const capture = captureVxlan(b.node, 2, 8);
     await capture.listening;
     await kemuOk(['exec', a.name, '--', 'curl', '-s', '--max-time', '5', `http://${b.ip}:8080/hostname`]);
     const seen = await capture.output;
-    expect(seen).toContain(`${nodeIP(a.node)}.`);
-    expect(seen).toMatch(new RegExp(`> ${nodeIP(b.node).replaceAll('.', '\\.')}\\.8472: (OTV|VXLAN)`));
+    expect(seen).toContain(`${underlayIP(a.node)}.`);
+    expect(seen).toMatch(new RegExp(`> ${underlayIP(b.node).replaceAll('.', '\\.')}\\.8472: (OTV|VXLAN)`));
 
     expect((await kemuOk(['exec', a.name, '--', 'hostname'])).trim()).toBe(a.name);
   }, 120_000);
@@ -236,23 +162,13 @@ describe('kemu up / down on the real kernel', () => {
   });
 
   it('serves a ClusterIP Service from every node and a NodePort from the host (kube-proxy, iptables)', async () => {
-    const file = path.join(root, 'svc.yaml');
-    fs.writeFileSync(file, SERVICES);
-    await kemuOk(['apply', '-f', file]);
+    await kemuOk(['apply', '-f', servicesFile]);
     const list = await pods('app=netexec');
     const svc = JSON.parse(await kemuOk(['get', 'svc', 'netexec', '-o', 'json'])) as { spec: { clusterIP: string } };
     const np = JSON.parse(await kemuOk(['get', 'svc', 'netexec-np', '-o', 'json'])) as { spec: { ports: { nodePort: number }[] } };
     const names = new Set(list.map((p) => p.name));
-    // kube-proxy syncs at most once a second: the first request may come before the rules.
     const url = `http://${svc.spec.clusterIP}/hostname`;
-    for (const p of list) {
-      let answer = '';
-      for (let i = 0; i < 30 && !names.has(answer); i++) {
-        answer = (await kemu(['exec', p.name, '--', 'curl', '-s', '--max-time', '2', url])).stdout.trim();
-        if (!names.has(answer)) await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(names).toContain(answer);
-    }
+    for (const p of list) expect(names).toContain(await curlInPod(cli, p.name, url, (body) => names.has(body)));
     const seen = new Set<string>();
     for (let i = 0; i < 30; i++) seen.add((await kemuOk(['exec', list[0].name, '--', 'curl', '-s', '--max-time', '2', url])).trim());
     expect(seen.size).toBeGreaterThan(1);
@@ -316,10 +232,7 @@ describe('kemu up / down on the real kernel', () => {
   }, 60_000);
 
   it('down cleans up after every kemu process was killed with -9', async () => {
-    await kemuOk(['up', '--nodes', '1', '--underlay-cidr', UNDERLAY]);
-    const file = path.join(root, 'netexec.yaml');
-    await kemuOk(['apply', '-f', file]);
-    await kemuOk(['wait', '--for=condition=Ready', 'pod', '-l', 'app=netexec', '--timeout=60s'], 70_000);
+    await upWithNetexec([], [netexecFile]);
     const namespaces = sh('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(CLUSTER));
     const pids = new Set<number>();
     for (const ns of namespaces) for (const p of sh('ip', ['netns', 'pids', ns]).split(/\s+/).filter(Boolean)) pids.add(Number(p));
@@ -336,17 +249,11 @@ describe('kemu up / down on the real kernel', () => {
   }, 150_000);
 
   it('routes between nodes with the host-gw backend: a route per peer subnet via its underlay IP', async () => {
-    await kemuOk(['up', '--nodes', '1', '--backend', 'host-gw', '--underlay-cidr', UNDERLAY]);
-    await kemuOk(['apply', '-f', path.join(root, 'netexec.yaml')]);
-    await kemuOk(['wait', '--for=condition=Ready', 'pod', '-l', 'app=netexec', '--timeout=60s'], 70_000);
-    const list = await pods('app=netexec');
+    const list = await upWithNetexec(['--backend', 'host-gw'], [netexecFile]);
     const a = list.find((p) => p.node === `${CLUSTER}-control-plane`)!;
     const b = list.find((p) => p.node === `${CLUSTER}-worker`)!;
     expect(sh('ip', ['-n', a.node, 'link', 'show'])).not.toContain('flannel.1');
-    const workerIP = (JSON.parse(sh('ip', ['-n', b.node, '-j', 'addr', 'show', 'eth0'])) as { addr_info: { family: string; local: string }[] }[])[0].addr_info.find(
-      (x) => x.family === 'inet',
-    )!.local;
-    expect(sh('ip', ['-n', a.node, 'route', 'show', '10.244.1.0/24'])).toContain(`via ${workerIP} dev eth0`);
+    expect(sh('ip', ['-n', a.node, 'route', 'show', '10.244.1.0/24'])).toContain(`via ${underlayIP(b.node)} dev eth0`);
     const tcp = await kemuOk(['exec', a.name, '--', 'curl', '-s', '--max-time', '5', `http://${b.ip}:8080/hostname`]);
     expect(tcp.trim()).toBe(b.name);
     await kemuOk(['exec', a.name, '--', 'ping', '-c', '1', '-W', '2', b.ip]);
@@ -355,19 +262,10 @@ describe('kemu up / down on the real kernel', () => {
   }, 150_000);
 
   it('serves a ClusterIP Service in nftables mode too, and leaves the host as before', async () => {
-    await kemuOk(['up', '--nodes', '1', '--proxy-mode', 'nftables', '--underlay-cidr', UNDERLAY]);
-    await kemuOk(['apply', '-f', path.join(root, 'netexec.yaml')]);
-    await kemuOk(['apply', '-f', path.join(root, 'svc.yaml')]);
-    await kemuOk(['wait', '--for=condition=Ready', 'pod', '-l', 'app=netexec', '--timeout=60s'], 70_000);
-    const list = await pods('app=netexec');
+    const list = await upWithNetexec(['--proxy-mode', 'nftables'], [netexecFile, servicesFile]);
     const names = new Set(list.map((p) => p.name));
     const svc = JSON.parse(await kemuOk(['get', 'svc', 'netexec', '-o', 'json'])) as { spec: { clusterIP: string } };
-    let answer = '';
-    for (let i = 0; i < 30 && !names.has(answer); i++) {
-      answer = (await kemu(['exec', list[0].name, '--', 'curl', '-s', '--max-time', '2', `http://${svc.spec.clusterIP}/hostname`])).stdout.trim();
-      if (!names.has(answer)) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(names).toContain(answer);
+    expect(names).toContain(await curlInPod(cli, list[0].name, `http://${svc.spec.clusterIP}/hostname`, (body) => names.has(body)));
     expect(sh('ip', ['netns', 'exec', list[0].node, 'nft', 'list', 'table', 'ip', 'kube-proxy'])).toContain(svc.spec.clusterIP);
     await kemuOk(['down']);
     expect(hostSnapshot()).toEqual(before);

@@ -9,10 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { defaultClusterConfig } from '../../src/api/cluster.js';
 import { dnsAddonObjects, kubeadmCorefile } from '../../src/dns/addon.js';
+import type { KubeObject } from '../../src/api/types.js';
+import { until } from '../unit/support/api-fixture.js';
 import { kemuCli } from './kemu-cli.js';
+import { deployment, HEALTHZ_PROBE, HTTP_PORT, netexec, pinnedPod, service, writeManifest } from './support/manifests.js';
+import { listPods, type PodInfo } from './support/pods.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kemu-dns-e2e-'));
 const CLUSTER = `t-dns-${Math.random().toString(36).slice(2, 6)}`;
@@ -21,135 +24,30 @@ const env = { ...process.env, KEMU_STATE_ROOT: root, KEMU_CLUSTER: CLUSTER };
 const NODES = ['control-plane', 'worker', 'worker2'].map((n) => `${CLUSTER}-${n}`);
 const DNS_IP = defaultClusterConfig().dnsServiceIP;
 
-const { kemu, kemuOk } = kemuCli(env);
+const cli = kemuCli(env);
+const { kemu, kemuOk } = cli;
 
-async function apply(name: string, docs: unknown[] | string): Promise<void> {
-  const file = path.join(root, `${name}.yaml`);
-  fs.writeFileSync(file, typeof docs === 'string' ? docs : docs.map((d) => stringify(d)).join('---\n'));
-  await kemuOk(['apply', '-f', file]);
+async function apply(name: string, content: KubeObject[] | string): Promise<void> {
+  await kemuOk(['apply', '-f', writeManifest(root, name, content)]);
 }
 
 /** dig in a Pod, through its resolv.conf (kemu exec mounts it), as a student would run it. */
 const dig = async (pod: string, args: string[]): Promise<string> => (await kemuOk(['exec', pod, '--', 'dig', '+time=3', '+tries=1', ...args])).trim();
 
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-interface PodInfo {
-  name: string;
-  ip: string;
-  node: string;
-}
-
-async function pods(selector: string, namespace = 'default'): Promise<PodInfo[]> {
-  const list = JSON.parse(await kemuOk(['get', 'pods', '-n', namespace, '-l', selector, '-o', 'json'])) as {
-    items: { metadata: { name: string }; spec: { nodeName: string }; status: { podIP: string } }[];
-  };
-  return list.items.map((p) => ({ name: p.metadata.name, ip: p.status.podIP, node: p.spec.nodeName }));
-}
+const pods = (selector: string, namespace?: string) => listPods(cli, selector, namespace);
 
 const clusterIP = async (svc: string): Promise<string> => (JSON.parse(await kemuOk(['get', 'svc', svc, '-o', 'json'])) as { spec: { clusterIP: string } }).spec.clusterIP;
 
 const stubCorefile = path.join(root, 'stub.Corefile');
 
-const WORKLOADS = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: web
-        image: registry.k8s.io/e2e-test-images/agnhost:2.47
-        args: ["netexec", "--http-port=8080"]
-        readinessProbe:
-          httpGet:
-            path: /healthz
-            port: 8080
-          periodSeconds: 1
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector:
-    app: web
-  ports:
-  - name: http
-    port: 80
-    targetPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-headless
-spec:
-  clusterIP: None
-  selector:
-    app: web
-  ports:
-  - name: http
-    port: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: ext
-spec:
-  type: ExternalName
-  externalName: web.default.svc.cluster.local
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: stubdns
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: stubdns
-  template:
-    metadata:
-      labels:
-        app: stubdns
-    spec:
-      dnsPolicy: Default
-      containers:
-      - name: coredns
-        image: registry.k8s.io/coredns/coredns:v1.11.3
-        args: ["-conf", "${stubCorefile}"]
-${NODES.map(
-  (node, i) => `---
-apiVersion: v1
-kind: Pod
-metadata:
-  name: client-${i}
-  labels:
-    app: client
-spec:
-  nodeName: ${node}
-  containers:
-  - name: shell
-    image: busybox
-    command: ["sleep", "3600"]
-`,
-).join('')}`;
+const WORKLOADS = [
+  deployment('web', 2, [netexec('web', { readinessProbe: HEALTHZ_PROBE })]),
+  service('web', { selector: { app: 'web' }, ports: [HTTP_PORT] }),
+  service('web-headless', { clusterIP: 'None', selector: { app: 'web' }, ports: [{ name: 'http', port: 8080 }] }),
+  service('ext', { type: 'ExternalName', externalName: 'web.default.svc.cluster.local' }),
+  deployment('stubdns', 1, [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.11.3', args: ['-conf', stubCorefile] }], { pod: { dnsPolicy: 'Default' } }),
+  ...NODES.map((node, i) => pinnedPod(`client-${i}`, node, { app: 'client' }, { name: 'shell', image: 'busybox', command: ['sleep', '3600'] })),
+];
 
 let clients: PodInfo[];
 let webIP: string;
@@ -227,10 +125,10 @@ describe('cluster DNS in a kemu cluster', () => {
     // where a dig costs milliseconds
     const answeredAt = await Promise.all(
       replicas.map((r) =>
-        until(`late to resolve at ${r.name}`, 5000, async () => {
+        until(`late to resolve at ${r.name}`, async () => {
           const out = execFileSync('ip', ['netns', 'exec', NODES[1]!, 'dig', '+short', '+time=1', '+tries=1', `@${r.ip}`, 'late.default.svc.cluster.local'], { encoding: 'utf8' }).trim();
           return out === ip ? Date.now() : undefined;
-        }, 50),
+        }, 5000, 50),
       ),
     );
     for (const t of answeredAt) expect(t - created).toBeLessThan(1000);
@@ -241,10 +139,10 @@ describe('cluster DNS in a kemu cluster', () => {
     const withStub = `${kubeadmCorefile('cluster.local')}example.test:53 {\n    errors\n    forward . ${stub!.ip}\n}\n`;
     await apply('coredns-cm', [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: withStub } }]);
     const client = clients[0]!.name;
-    const answer = await until('the stub domain', 15_000, async () => {
+    const answer = await until('the stub domain', async () => {
       const out = (await kemu(['exec', client, '--', 'dig', '+short', '+time=2', '+tries=1', 'www.example.test'])).stdout.trim();
       return out === '192.0.2.10' ? out : undefined;
-    });
+    }, 15_000, 200);
     expect(answer).toBe('192.0.2.10');
     // cluster names still answer after the reload
     expect(await dig(client, ['+short', 'web.default.svc.cluster.local'])).toBe(webIP);

@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from '../../src/api/http-client.js';
 import { RESOURCES, type ResourceType } from '../../src/api/resources.js';
 import type { EndpointSlice, Node, Pod, Service } from '../../src/api/types.js';
-import { CLI, kemuCli, type CliResult } from './kemu-cli.js';
+import { until } from '../unit/support/api-fixture.js';
+import { kemuArgv, kemuCli, type CliResult } from './kemu-cli.js';
+import { deployment, HTTP_PORT, netexec, pinnedPod, service, writeManifest } from './support/manifests.js';
 
 const isRoot = process.getuid?.() === 0;
 const kind = (k: string) => RESOURCES.find((r) => r.kind === k) as ResourceType;
@@ -53,7 +55,7 @@ describe.runIf(isRoot).each(['iptables', 'nftables'] as const)('kube-proxy %s mo
   const { kemu, kemuOk } = kemuCli(env);
   /** Runs a program in a Pod and streams its output lines. */
   function inPod(pod: string, script: string): { lines: string[]; done: Promise<void> } {
-    const child = spawn(process.execPath, [CLI, 'exec', pod, '--', process.execPath, '-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, kemuArgv(['exec', pod, '--', process.execPath, '-e', script]), { env, stdio: ['ignore', 'pipe', 'inherit'] });
     const lines: string[] = [];
     let rest = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -62,14 +64,6 @@ describe.runIf(isRoot).each(['iptables', 'nftables'] as const)('kube-proxy %s mo
       lines.push(...parts.filter(Boolean));
     });
     return { lines, done: new Promise((resolve) => child.on('exit', () => resolve())) };
-  }
-  async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<number> {
-    const start = Date.now();
-    while (!(await check())) {
-      if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await sleep(everyMs);
-    }
-    return Date.now() - start;
   }
   /** The node's ruleset as kube-proxy's own tool prints it. */
   function nodeRules(node: string): string {
@@ -108,112 +102,21 @@ describe.runIf(isRoot).each(['iptables', 'nftables'] as const)('kube-proxy %s mo
   const counts = (names: string[]): Map<string, number> => names.reduce((m, n) => m.set(n, (m.get(n) ?? 0) + 1), new Map<string, number>());
   const notReadyFile = (pod: string) => path.join(root, `notready-${pod}`);
 
-  const manifests = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 4
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: netexec
-        image: registry.k8s.io/e2e-test-images/agnhost:2.47
-        args: ["netexec", "--http-port=8080", "--udp-port=8081"]
-        readinessProbe:
-          exec:
-            command: ["sh", "-c", "test ! -e ${root}/notready-$(hostname)"]
-          periodSeconds: 1
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: solo
-  labels:
-    app: solo
-spec:
-  nodeName: ${WORKER}
-  containers:
-  - name: netexec
-    image: registry.k8s.io/e2e-test-images/agnhost:2.47
-    args: ["netexec", "--http-port=8080", "--udp-port=8081"]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector:
-    app: web
-  ports:
-  - name: http
-    port: 80
-    targetPort: 8080
-  - name: udp
-    protocol: UDP
-    port: 81
-    targetPort: 8081
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-np
-spec:
-  type: NodePort
-  selector:
-    app: web
-  ports:
-  - port: 80
-    targetPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-affinity
-spec:
-  sessionAffinity: ClientIP
-  selector:
-    app: web
-  ports:
-  - port: 80
-    targetPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: solo
-spec:
-  type: NodePort
-  externalTrafficPolicy: Local
-  selector:
-    app: solo
-  ports:
-  - port: 80
-    targetPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: empty
-spec:
-  selector:
-    app: nobody
-  ports:
-  - port: 80
-    targetPort: 8080
-`;
+  // Ready until the test creates the Pod's notReadyFile.
+  const readyUnlessMarked = { exec: { command: ['sh', '-c', `test ! -e ${root}/notready-$(hostname)`] }, periodSeconds: 1 };
+  const manifests = [
+    deployment('web', 4, [netexec('netexec', { udp: true, readinessProbe: readyUnlessMarked })]),
+    pinnedPod('solo', WORKER, { app: 'solo' }, netexec('netexec', { udp: true })),
+    service('web', { selector: { app: 'web' }, ports: [HTTP_PORT, { name: 'udp', protocol: 'UDP', port: 81, targetPort: 8081 }] }),
+    service('web-np', { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }),
+    service('web-affinity', { sessionAffinity: 'ClientIP', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }),
+    service('solo', { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'solo' }, ports: [{ port: 80, targetPort: 8080 }] }),
+    service('empty', { selector: { app: 'nobody' }, ports: [{ port: 80, targetPort: 8080 }] }),
+  ];
 
   beforeAll(async () => {
     await kemuOk(['up', '--nodes', '1', '--proxy-mode', mode, '--underlay-cidr', UNDERLAY], 120_000);
-    const file = path.join(root, 'services.yaml');
-    fs.writeFileSync(file, manifests);
-    await kemuOk(['apply', '-f', file]);
+    await kemuOk(['apply', '-f', writeManifest(root, 'services', manifests)]);
     await kemuOk(['wait', '--for=condition=Ready', 'pod', '-l', 'app in (web,solo)', '--timeout=90s'], 100_000);
     // Every node has programmed every web endpoint before the checks start.
     const ips = (await webPods()).map((p) => p.status!.podIP!);
@@ -293,7 +196,9 @@ spec:
       return ready.length >= 5 && added !== '';
     }, 60_000);
     // From the API having it to both nodes' kernels having it: minSyncPeriod is 1 s.
-    const lag = await until('the new endpoint in the rules', () => [CONTROL, WORKER].every((n) => nodeRules(n).includes(`${added}:8080`)), 5000, 20);
+    const readyAt = Date.now();
+    await until('the new endpoint in the rules', () => [CONTROL, WORKER].every((n) => nodeRules(n).includes(`${added}:8080`)), 5000, 20);
+    const lag = Date.now() - readyAt;
     console.log(`kube-proxy ${mode}: new endpoint in both nodes' rules ${lag} ms after it was ready in the API`);
     expect(lag).toBeLessThan(1500);
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../src/api/types.js';
 import { expandPath, parseManifestText, readManifests } from '../../src/cli/manifests.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kemu-cli-manifests-'));
@@ -42,7 +43,7 @@ describe('parseManifestText', () => {
 
   it('keeps quoted numbers as strings and reads YAML 1.1 booleans', () => {
     const [cm] = parseManifestText('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  port: "80"\n  enabled: yes\n', 'c.yaml');
-    expect((cm as { data: Record<string, unknown> }).data).toEqual({ port: '80', enabled: true });
+    expect((cm as KubeObject & { data: Record<string, unknown> }).data).toEqual({ port: '80', enabled: true });
   });
 });
 

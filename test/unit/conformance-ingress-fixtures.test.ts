@@ -3,7 +3,7 @@
 // the generated TLS Secret must have the certificate the README describes.
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../src/api/types.js';
+import type { Deployment, KubeObject } from '../../src/api/types.js';
 import { validateObject } from '../../src/api/validation/index.js';
 import { resourceForKind } from '../../src/api/resources.js';
 import { defaultClusterConfig } from '../../src/api/cluster.js';
@@ -26,7 +26,7 @@ describe.skipIf(!conformanceDataPresent())('ingress conformance fixtures', () =>
     const rendered = echoObjects(ing).flatMap((o) => [o.deployment, o.service]);
     const manifest = featureManifest(feature).filter((o) => o.kind === 'Deployment' || o.kind === 'Service');
     // load_balancing's manifest shows the Deployment after the runner scaled it to 10.
-    if (feature === 'load_balancing') (manifest[0] as { spec: { replicas: number } }).spec.replicas = 1;
+    if (feature === 'load_balancing') (manifest[0] as Deployment).spec.replicas = 1;
     expect(rendered).toEqual(manifest);
   });
 

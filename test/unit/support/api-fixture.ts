@@ -58,13 +58,13 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs = 50
   }
 }
 
-/** Polls probe() until it gives a value (not undefined or false) and returns it; throws with what after timeoutMs. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+/** Polls probe() every everyMs until it gives a value (not undefined or false) and returns it; throws with what after timeoutMs. */
+export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
