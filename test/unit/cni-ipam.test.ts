@@ -28,7 +28,7 @@ const errorOf = (fn: () => unknown): string => {
 
 describe('host-local config', () => {
   it('defaults: gateway .1, range .1-.254 of a /24', () => {
-    const [[r]] = conf([[{ subnet: '10.244.1.0/24' }]]).rangeSets as [[NonNullable<unknown>]];
+    const r = conf([[{ subnet: '10.244.1.0/24' }]]).rangeSets[0]?.[0];
     expect(r).toMatchObject({ rangeStart: parseIPv4('10.244.1.1'), rangeEnd: parseIPv4('10.244.1.254'), gateway: parseIPv4('10.244.1.1') });
   });
 
