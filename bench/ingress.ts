@@ -11,10 +11,19 @@
 // -> EndpointSlice 127.0.0.1:<backend>), in a child process, access log off (its default).
 // Loopback only; every server is started here and stopped by its PID.
 //
-//   node --import tsx bench/ingress.ts [--pin] [--seconds N]    (wrk, nginx and openssl; --pin: taskset)
+//   node --import tsx bench/ingress.ts [--pin] [--seconds N] [--rounds N] [--workers N]    (wrk, nginx and openssl)
 //   --pin: backend and proxy on core 1, wrk on core 0 (needs 2 cores); default: unpinned.
+//   --workers N: both proxies with N processes (nginx worker_processes N; kemu N node:cluster
+//   workers sharing the listening sockets, the measurement of that shape, not the controller's
+//   own mode: no API or metrics aggregation). The backend keeps 1 worker. Default 1.
+//   --rounds N: each case N times, nginx and kemu taking turns (default 3); the table gives
+//   medians, the ratio's spread over the rounds, and each proxy's CPU time per request (user +
+//   system of all its processes): on a machine shared with other work, throughput moves with the
+//   neighbours' load while CPU per request stays put.
+//   (On the direct rows that column is the backend's own cost.)
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -76,16 +85,33 @@ async function serve(web: number, websecure: number, backendPort: number, certFi
     log: { info: () => undefined, error: (l) => console.error(l) },
     graceMs: 100,
   });
-  console.log(`ready ${ic.ports.web} ${ic.ports.websecure}`);
   process.on('SIGTERM', () => void ic.stop().then(() => process.exit(0)));
+  if (cluster.isWorker) process.send!('ready');
+  else console.log(`ready ${ic.ports.web} ${ic.ports.websecure}`);
+}
+
+/** N workers that each run serve() on the same ports (node:cluster shares the listening sockets). */
+function serveWorkers(workers: number, web: number, websecure: number): void {
+  let ready = 0;
+  for (let i = 0; i < workers; i++) {
+    cluster.fork().on('message', () => {
+      if (++ready === workers) console.log(`ready ${web} ${websecure}`);
+    });
+  }
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  });
 }
 
 // ---- nginx (backend and proxy), each its own master + 1 worker on its own config ----
 
-function nginxConf(dir: string, name: string, server: string, extraHttp = ''): string {
+function nginxConf(dir: string, name: string, server: string, extraHttp = '', workers = 1): string {
   const tmp = path.join(dir, `${name}-tmp`);
   fs.mkdirSync(tmp, { recursive: true });
-  return `worker_processes 1;
+  return `worker_processes ${workers};
 pid ${dir}/${name}.pid;
 error_log ${dir}/${name}-error.log warn;
 events { worker_connections 4096; }
@@ -110,7 +136,7 @@ function backendConf(dir: string, port: number): string {
   return nginxConf(dir, 'backend', `    listen 127.0.0.1:${port};\n    location / { root ${www}; }`);
 }
 
-function proxyConf(dir: string, port: number, tlsPort: number, backendPort: number): string {
+function proxyConf(dir: string, port: number, tlsPort: number, backendPort: number, workers: number): string {
   const upstream = `upstream backend { server 127.0.0.1:${backendPort}; keepalive 64; keepalive_requests 100000000; }`;
   const server = `    listen 127.0.0.1:${port};
     listen 127.0.0.1:${tlsPort} ssl;
@@ -126,7 +152,7 @@ function proxyConf(dir: string, port: number, tlsPort: number, backendPort: numb
       proxy_set_header X-Forwarded-Host $http_host;
       proxy_set_header X-Real-Ip $remote_addr;
     }`;
-  return nginxConf(dir, 'proxy', server, upstream);
+  return nginxConf(dir, 'proxy', server, upstream, workers);
 }
 
 // ---- processes ----
@@ -190,6 +216,9 @@ interface Run {
   p50ms: number;
   p99ms: number;
   errors: number;
+  requests: number;
+  /** the proxy's CPU time per request (µs), when measured */
+  cpuUs?: number;
 }
 
 function toMs(value: string, unit: string): number {
@@ -206,7 +235,8 @@ export function parseWrk(out: string): Run {
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), p50ms: pct('50'), p99ms: pct('99'), errors };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), p50ms: pct('50'), p99ms: pct('99'), errors, requests };
 }
 
 function wrk(url: string, connections: number, seconds: number, pin: boolean): Run {
@@ -222,30 +252,69 @@ function check(url: string): void {
   if (r.stdout !== `${BODY}200`) throw new Error(`${url} answered ${JSON.stringify(r.stdout)} ${r.stderr}`);
 }
 
-function measure(url: string, connections: number, seconds: number, pin: boolean): Run {
-  check(url);
-  wrk(url, connections, WARMUP_S, pin);
-  return wrk(url, connections, seconds, pin);
+const CLOCK_TICK_US = 10_000; // USER_HZ = 100 on Linux
+
+/** User + system CPU time (clock ticks) of a process and its child processes (nginx workers, cluster workers). */
+function cpuTicks(pid: number): number {
+  const ticks = (p: string): number => {
+    const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+    // utime and stime are fields 14 and 15; the text after the command's ')' starts at field 3
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+  return [String(pid), ...kids].reduce((n, p) => n + ticks(p), 0);
+}
+
+function measure(url: string, connections: number, seconds: number, pin: boolean, opts: { warmUp: boolean; pid: number | undefined }): Run {
+  if (opts.warmUp) {
+    check(url);
+    wrk(url, connections, WARMUP_S, pin);
+  }
+  const before = opts.pid === undefined ? 0 : cpuTicks(opts.pid);
+  const run = wrk(url, connections, seconds, pin);
+  if (opts.pid !== undefined) run.cpuUs = ((cpuTicks(opts.pid) - before) * CLOCK_TICK_US) / run.requests;
+  return run;
 }
 
 // ---- the orchestrator ----
 
+type Proxy = 'direct' | 'nginx' | 'kemu';
+
 interface Row {
-  proxy: 'direct' | 'nginx' | 'kemu';
+  proxy: Proxy;
   scheme: 'http' | 'https';
   connections: number;
-  run: Run;
+  /** one run per round */
+  runs: Run[];
+}
+
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
 function table(rows: Row[]): string {
-  const find = (proxy: Row['proxy'], scheme: string, c: number): Row | undefined => rows.find((r) => r.proxy === proxy && r.scheme === scheme && r.connections === c);
-  const lines = ['| proxy | scheme | conns | req/s | p50 ms | p99 ms | errors | req/s vs nginx | p99 added vs direct ms |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
+  const find = (proxy: Proxy, scheme: string, c: number): Row | undefined => rows.find((r) => r.proxy === proxy && r.scheme === scheme && r.connections === c);
+  const lines = [
+    '| proxy | scheme | conns | req/s | p50 ms | p99 ms | errors | CPU µs/req | req/s vs nginx (min–max) | p99 added vs direct ms |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
   for (const r of rows) {
+    const med = (f: (run: Run) => number): number => median(r.runs.map(f));
     const nginx = find('nginx', r.scheme, r.connections);
     const direct = find('direct', 'http', r.connections);
-    const ratio = r.proxy === 'kemu' && nginx ? `${(r.run.rps / nginx.run.rps).toFixed(2)}x` : '';
-    const added = r.proxy !== 'direct' && direct ? (r.run.p99ms - direct.run.p99ms).toFixed(2) : '';
-    lines.push(`| ${r.proxy} | ${r.scheme} | ${r.connections} | ${Math.round(r.run.rps).toLocaleString('en-US')} | ${r.run.p50ms.toFixed(2)} | ${r.run.p99ms.toFixed(2)} | ${r.run.errors} | ${ratio} | ${added} |`);
+    let ratio = '';
+    if (r.proxy === 'kemu' && nginx) {
+      // same-round ratios: each kemu run against the nginx run just before it
+      const perRound = r.runs.map((run, i) => run.rps / nginx.runs[i]!.rps);
+      ratio = `${median(perRound).toFixed(2)}x (${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})`;
+    }
+    const added = r.proxy !== 'direct' && direct ? (med((x) => x.p99ms) - median(direct.runs.map((x) => x.p99ms))).toFixed(2) : '';
+    const cpu = r.runs.every((x) => x.cpuUs !== undefined) ? med((x) => x.cpuUs!).toFixed(0) : '';
+    const errors = r.runs.reduce((n, x) => n + x.errors, 0);
+    lines.push(`| ${r.proxy} | ${r.scheme} | ${r.connections} | ${Math.round(med((x) => x.rps)).toLocaleString('en-US')} | ${med((x) => x.p50ms).toFixed(2)} | ${med((x) => x.p99ms).toFixed(2)} | ${errors} | ${cpu} | ${ratio} | ${added} |`);
   }
   return lines.join('\n');
 }
@@ -259,6 +328,12 @@ async function main(): Promise<void> {
   const pin = argv.includes('--pin');
   const secondsArg = argv.indexOf('--seconds');
   const seconds = secondsArg >= 0 ? Number(argv[secondsArg + 1]) : 10;
+  const roundsArg = argv.indexOf('--rounds');
+  const rounds = roundsArg >= 0 ? Number(argv[roundsArg + 1]) : 3;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: want a whole number >= 1, got ${argv[roundsArg + 1]}`);
+  const workersArg = argv.indexOf('--workers');
+  const workers = workersArg >= 0 ? Number(argv[workersArg + 1]) : 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers: want a whole number >= 1, got ${argv[workersArg + 1]}`);
   const missing = missingTools();
   if (missing.length) {
     console.log(`skipped: missing ${missing.join(', ')} (apt-get install wrk nginx openssl util-linux curl)`);
@@ -273,21 +348,23 @@ async function main(): Promise<void> {
     if (openssl.status !== 0) throw new Error(`openssl: ${openssl.stderr}`);
     const [backendPort, nginxPort, nginxTlsPort, kemuPort, kemuTlsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()] as [number, number, number, number, number];
     const backend = startNginx(dir, 'backend', backendConf(dir, backendPort), pin);
-    const proxy = startNginx(dir, 'proxy', proxyConf(dir, nginxPort, nginxTlsPort, backendPort), pin);
-    const kemu = start(process.execPath, ['--import', 'tsx', ...(process.env.KEMU_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), HERE, 'serve', String(kemuPort), String(kemuTlsPort), String(backendPort), `${dir}/tls.crt`, `${dir}/tls.key`], pin);
+    const proxy = startNginx(dir, 'proxy', proxyConf(dir, nginxPort, nginxTlsPort, backendPort, workers), pin);
+    const kemu = start(process.execPath, ['--import', 'tsx', ...(process.env.KEMU_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), HERE, 'serve', String(kemuPort), String(kemuTlsPort), String(backendPort), `${dir}/tls.crt`, `${dir}/tls.key`, String(workers)], pin);
     kemu.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
     await waitForPort(backendPort, backend, 5000);
     await waitForPort(nginxPort, proxy, 5000);
     await waitForPort(kemuTlsPort, kemu, 20_000);
-    console.log(`wrk -c1 (-t1) and -c64 (-t2), ${seconds} s after ${WARMUP_S} s of warm-up, Host: ${HOST}, ${BODY.length}-byte body; ${pin ? 'backend and proxy pinned to core 1, wrk to core 0 (taskset)' : 'unpinned'}; node ${process.version}`);
+    console.log(`wrk -c1 (-t1) and -c64 (-t2), ${rounds} round(s) of ${seconds} s after ${WARMUP_S} s of warm-up, Host: ${HOST}, ${BODY.length}-byte body; ${pin ? 'backend and proxy pinned to core 1, wrk to core 0 (taskset)' : 'unpinned'}; proxies with ${workers} worker process(es); node ${process.version}`);
     const rows: Row[] = [];
+    const pids: Record<Proxy, number | undefined> = { direct: backend.pid, nginx: proxy.pid, kemu: kemu.pid };
     for (const connections of [1, 64]) {
-      rows.push({ proxy: 'direct', scheme: 'http', connections, run: measure(`http://127.0.0.1:${backendPort}/index.html`, connections, seconds, pin) });
-      for (const scheme of ['http', 'https'] as const) {
-        const [np, kp] = scheme === 'http' ? [nginxPort, kemuPort] : [nginxTlsPort, kemuTlsPort];
-        rows.push({ proxy: 'nginx', scheme, connections, run: measure(`${scheme}://127.0.0.1:${np}/index.html`, connections, seconds, pin) });
-        rows.push({ proxy: 'kemu', scheme, connections, run: measure(`${scheme}://127.0.0.1:${kp}/index.html`, connections, seconds, pin) });
+      const cases: Row[] = [{ proxy: 'direct', scheme: 'http', connections, runs: [] }];
+      for (const scheme of ['http', 'https'] as const) cases.push({ proxy: 'nginx', scheme, connections, runs: [] }, { proxy: 'kemu', scheme, connections, runs: [] });
+      const port = (r: Row): number => (r.proxy === 'direct' ? backendPort : r.proxy === 'nginx' ? (r.scheme === 'http' ? nginxPort : nginxTlsPort) : r.scheme === 'http' ? kemuPort : kemuTlsPort);
+      for (let round = 0; round < rounds; round++) {
+        for (const r of cases) r.runs.push(measure(`${r.scheme}://127.0.0.1:${port(r)}/index.html`, connections, seconds, pin, { warmUp: round === 0, pid: pids[r.proxy] }));
       }
+      rows.push(...cases);
     }
     console.log(table(rows));
     console.log('aims: kemu >= 0.70x nginx req/s at 64 connections; < 1 ms p99 added at 1 connection');
@@ -298,8 +375,9 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') {
-  const [web, websecure, backend] = process.argv.slice(3, 6).map(Number) as [number, number, number];
-  await serve(web, websecure, backend, process.argv[6]!, process.argv[7]!);
+  const [web, websecure, backend, , , workers = 1] = process.argv.slice(3, 9).map(Number) as [number, number, number, number, number, number?];
+  if (cluster.isPrimary && workers > 1) serveWorkers(workers, web, websecure);
+  else await serve(web, websecure, backend, process.argv[6]!, process.argv[7]!);
 } else {
   await main();
 }

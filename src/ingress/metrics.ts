@@ -93,6 +93,38 @@ export interface RequestObservation {
   responseBytes: number;
 }
 
+const PROTOCOLS = ['http', 'websocket', 'sse'] as const;
+
+/**
+ * The series of one family group by scope (an entrypoint or a service name), method, status code
+ * and protocol, in nested maps: a request looks its series up without building a key string.
+ */
+class RequestSeriesCache {
+  private readonly byScope = new Map<string, Map<string, Map<number, (RequestSeries | undefined)[]>>>();
+
+  constructor(
+    private readonly families: Family[],
+    private readonly scopeLabel: string,
+  ) {}
+
+  get(scope: string, o: RequestObservation): RequestSeries {
+    let byMethod = this.byScope.get(scope);
+    if (!byMethod) this.byScope.set(scope, (byMethod = new Map()));
+    let byCode = byMethod.get(o.method);
+    if (!byCode) byMethod.set(o.method, (byCode = new Map()));
+    let byProtocol = byCode.get(o.code);
+    if (!byProtocol) byCode.set(o.code, (byProtocol = []));
+    const p = PROTOCOLS.indexOf(o.protocol);
+    let s = byProtocol[p];
+    if (!s) {
+      const labels = { code: String(o.code), method: o.method, protocol: o.protocol, [this.scopeLabel]: scope };
+      const [requests, duration, requestBytes, responseBytes] = this.families.map((f) => f.series(labels)) as [Series, Series, Series, Series];
+      s = byProtocol[p] = { requests, duration, requestBytes, responseBytes };
+    }
+    return s;
+  }
+}
+
 export class IngressMetrics {
   readonly configReloads = new Family('traefik_config_reloads_total', 'Config reloads', 'counter');
   readonly lastReloadSuccess = new Family('traefik_config_last_reload_success', 'Last config reload success', 'gauge');
@@ -112,21 +144,10 @@ export class IngressMetrics {
 
   private readonly epGroup = [this.epRequests, this.epDuration, this.epReqBytes, this.epRespBytes];
   private readonly svcGroup = [this.svcRequests, this.svcDuration, this.svcReqBytes, this.svcRespBytes];
-  // series by their label values joined with NUL (a character no label value here can hold)
-  private readonly epSeries = new Map<string, RequestSeries>();
-  private readonly svcSeries = new Map<string, RequestSeries>();
+  private readonly epSeries = new RequestSeriesCache(this.epGroup, 'entrypoint');
+  private readonly svcSeries = new RequestSeriesCache(this.svcGroup, 'service');
+  // TLS counters by scope (entrypoint or service), then version and cipher
   private readonly tlsSeries = new Map<string, Series>();
-
-  private requestSeries(cache: Map<string, RequestSeries>, key: string, families: Family[], labels: () => Labels): RequestSeries {
-    let s = cache.get(key);
-    if (!s) {
-      const l = labels();
-      const [requests, duration, requestBytes, responseBytes] = families.map((f) => f.series(l)) as [Series, Series, Series, Series];
-      s = { requests, duration, requestBytes, responseBytes };
-      cache.set(key, s);
-    }
-    return s;
-  }
 
   private tlsCounter(family: Family, key: string, labels: () => Labels): Series {
     let s = this.tlsSeries.get(key);
@@ -138,16 +159,12 @@ export class IngressMetrics {
   }
 
   observe(o: RequestObservation): void {
-    const code = String(o.code);
-    const base = `${code}\0${o.method}\0${o.protocol}`;
-    const ep = this.requestSeries(this.epSeries, `${o.entryPoint}\0${base}`, this.epGroup, () => ({ code, method: o.method, protocol: o.protocol, entrypoint: o.entryPoint }));
-    countRequest(ep, o);
+    countRequest(this.epSeries.get(o.entryPoint, o), o);
     const tls = o.tls;
     if (tls) this.tlsCounter(this.epTlsRequests, `ep\0${o.entryPoint}\0${tls.version}\0${tls.cipher}`, () => ({ tls_version: tls.version, tls_cipher: tls.cipher, entrypoint: o.entryPoint })).value += 1;
     const service = o.service;
     if (!service) return;
-    const svc = this.requestSeries(this.svcSeries, `${service}\0${base}`, this.svcGroup, () => ({ code, method: o.method, protocol: o.protocol, service }));
-    countRequest(svc, o);
+    countRequest(this.svcSeries.get(service, o), o);
     if (tls) this.tlsCounter(this.svcTlsRequests, `svc\0${service}\0${tls.version}\0${tls.cipher}`, () => ({ tls_version: tls.version, tls_cipher: tls.cipher, service })).value += 1;
   }
 

@@ -9,6 +9,7 @@ import type { Ingress } from '../../src/api/types.js';
 import { startIngressController, type IngressController } from '../../src/ingress/main.js';
 import { IngressMetrics } from '../../src/ingress/metrics.js';
 import { forwardedHeaders, responseHeaders } from '../../src/ingress/proxy/forwarded.js';
+import { cleanPath, normalizeTarget, wirePath } from '../../src/ingress/router/request-target.js';
 import { get, ourClass, service, slicesFor, type Backend } from './ingress-harness.js';
 
 describe('forwardedHeaders', () => {
@@ -53,6 +54,30 @@ describe('forwardedHeaders', () => {
   });
 });
 
+describe('request target fast path', () => {
+  // paths without escapes skip the rewriting when they are already clean: the outcome must be
+  // what the full decode-and-clean pipeline (cleanPath) makes of them
+  const plain = ['/', '/a', '/a/', '/a/b.c', '/.a', '/..a', '/a./b', '/a../', '/.', '/..', '/a/.', '/a/..', '/./a', '/../a', '//', '/a//b', '/a/./b', '/a/../b/', '/a/b/..', '/a/...'];
+
+  it('leaves clean plain paths alone and cleans every other one as the full pipeline does', () => {
+    for (const p of plain) expect({ p, path: (normalizeTarget(`${p}?q`) as { path: string }).path }).toEqual({ p, path: cleanPath(p) });
+    expect(['/a/...', '/.a', '/..a'].map((p) => (normalizeTarget(p) as { path: string }).path)).toEqual(['/a/...', '/.a', '/..a']);
+  });
+
+  it('still refuses a structure-changing escape that follows a malformed one', () => {
+    expect(normalizeTarget('/%zz/%2f')).toEqual({ ok: false, reason: 'encoded character %2f is not allowed in the path' });
+    expect(normalizeTarget('/%%2F')).toEqual({ ok: false, reason: 'encoded character %2F is not allowed in the path' });
+    expect(normalizeTarget('/%zz/a')).toEqual({ ok: false, reason: 'invalid URL escape in the path' });
+  });
+
+  it('escapes for the wire only what may not appear in a path', () => {
+    const safe = "/AZaz09-._~!$&'()*+,;=:@%41";
+    expect(wirePath(safe)).toBe(safe);
+    expect(wirePath('/a b/ü"<>\\^`{|}')).toBe('/a%20b/%C3%BC%22%3C%3E%5C%5E%60%7B%7C%7D');
+    expect(wirePath('/x/😀')).toBe('/x/%F0%9F%98%80');
+  });
+});
+
 describe('IngressMetrics', () => {
   it('counts every observation of a label set into the same series', () => {
     const m = new IngressMetrics();
@@ -70,6 +95,24 @@ describe('IngressMetrics', () => {
     expect(line('traefik_service_request_duration_seconds_sum{code="200",method="GET",protocol="http",service="s@k"}')).toMatch(/ 2.05$/);
     expect(line('traefik_entrypoint_requests_tls_total{tls_version="TLSv1.3",tls_cipher="TLS_AES_128_GCM_SHA256",entrypoint="websecure"}')).toMatch(/ 2$/);
     expect(line('traefik_service_requests_tls_total{tls_version="TLSv1.3",tls_cipher="TLS_AES_128_GCM_SHA256",service="s@k"}')).toMatch(/ 2$/);
+  });
+  it('keeps requests apart that differ only in protocol, method, code or scope', () => {
+    const m = new IngressMetrics();
+    const base = { entryPoint: 'web', service: 's@k', code: 200, method: 'GET', protocol: 'http' as const, seconds: 0.01, requestBytes: 0, responseBytes: 1 };
+    for (const o of [base, { ...base, protocol: 'websocket' as const }, { ...base, protocol: 'sse' as const }, { ...base, method: 'POST' }, { ...base, code: 201 }, { ...base, service: 't@k' }, base]) m.observe(o);
+    const values = m
+      .render()
+      .split('\n')
+      .filter((l) => l.startsWith('traefik_service_requests_total{'))
+      .sort();
+    expect(values).toEqual([
+      'traefik_service_requests_total{code="200",method="GET",protocol="http",service="s@k"} 2',
+      'traefik_service_requests_total{code="200",method="GET",protocol="http",service="t@k"} 1',
+      'traefik_service_requests_total{code="200",method="GET",protocol="sse",service="s@k"} 1',
+      'traefik_service_requests_total{code="200",method="GET",protocol="websocket",service="s@k"} 1',
+      'traefik_service_requests_total{code="200",method="POST",protocol="http",service="s@k"} 1',
+      'traefik_service_requests_total{code="201",method="GET",protocol="http",service="s@k"} 1',
+    ]);
   });
 });
 

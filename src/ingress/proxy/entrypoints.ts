@@ -49,23 +49,28 @@ export interface EntryPointOptions {
   onError(message: string): void;
 }
 
-function clientAddress(socket: Socket): { ip: string; port: number } {
-  let ip = socket.remoteAddress ?? '';
-  if (ip.startsWith('::ffff:')) ip = ip.slice(7);
-  const zone = ip.indexOf('%');
-  if (zone >= 0) ip = ip.slice(0, zone);
-  return { ip, port: socket.remotePort ?? 0 };
+type TlsInfo = { version: string; cipher: string };
+
+/** What every request on one client connection shares: its peer address and, on TLS, the session. */
+interface ConnectionInfo {
+  ip: string;
+  port: number;
+  tls: TlsInfo | undefined;
 }
 
-type TlsInfo = { version: string; cipher: string };
-// negotiated once per connection, read by every request on it
-const tlsInfoBySocket = new WeakMap<Socket, TlsInfo>();
+// filled on a connection's first request (the TLS handshake is over by then)
+const connectionInfos = new WeakMap<Socket, ConnectionInfo>();
 
-function tlsInfo(socket: TLSSocket): TlsInfo {
-  let info = tlsInfoBySocket.get(socket);
+function connectionInfo(socket: Socket, tls: boolean): ConnectionInfo {
+  let info = connectionInfos.get(socket);
   if (!info) {
-    info = { version: socket.getProtocol() ?? '', cipher: socket.getCipher()?.name ?? '' };
-    tlsInfoBySocket.set(socket, info);
+    let ip = socket.remoteAddress ?? '';
+    if (ip.startsWith('::ffff:')) ip = ip.slice(7);
+    const zone = ip.indexOf('%');
+    if (zone >= 0) ip = ip.slice(0, zone);
+    const session = tls ? { version: (socket as TLSSocket).getProtocol() ?? '', cipher: (socket as TLSSocket).getCipher()?.name ?? '' } : undefined;
+    info = { ip, port: socket.remotePort ?? 0, tls: session };
+    connectionInfos.set(socket, info);
   }
   return info;
 }
@@ -78,7 +83,8 @@ const CLIENT_ERROR_STATUS: Record<string, string> = {
 
 export class EntryPoint {
   private readonly server: http.Server;
-  private readonly inFlight = new Set<ServerResponse>();
+  /** requests not finished yet (stop() waits for them) */
+  private inFlight = 0;
   /** every client connection, upgraded tunnels included (the HTTP server forgets those) */
   private readonly sockets = new Set<Socket>();
   /** adds the configured `Server` header to responses that have none */
@@ -148,21 +154,21 @@ export class EntryPoint {
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     this.server.closeIdleConnections();
     const deadline = Date.now() + graceMs;
-    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.server.closeAllConnections();
     for (const s of this.sockets) s.destroy();
     await closed;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const startDate = this.opts.accessLog ? new Date() : undefined;
     const runtime = this.opts.runtime();
     const socket = req.socket;
-    const client = clientAddress(socket);
-    const tls = this.opts.tls ? tlsInfo(socket as TLSSocket) : undefined;
+    const client = connectionInfo(socket, this.opts.tls !== undefined);
+    const tls = client.tls;
     const bytesBefore = socket.bytesWritten;
-    this.inFlight.add(res);
+    this.inFlight++;
     const target = normalizeTarget(req.url ?? '/');
     const ctx: ProxyContext = {
       req,
@@ -175,14 +181,14 @@ export class EntryPoint {
       upstreamHeaders: forwardedHeaders({ headers: req.headers, clientIp: client.ip, tls: tls !== undefined, serverName: this.opts.hostname, trusted: false }),
       onResponseHeaders: this.serverHeaderHook ? [this.serverHeaderHook] : [],
       retryAttempts: 0,
-      ...(upgrade ? { upgrade } : {}),
+      upgrade,
     };
     let router: RouterConfig | undefined;
     try {
       if (!target.ok) {
         reply(ctx, 400, `400 Bad Request: ${target.reason}\n`);
       } else {
-        router = runtime.table.match(this.opts.name, routeRequest(req, target, client.ip))?.config;
+        router = runtime.table.match(this.opts.name, new RequestView(req, target.path, target.query, client.ip))?.config;
         const chain = router ? runtime.handlerFor(router) : undefined;
         if (!router || !chain) {
           reply(ctx, 404, '404 page not found\n');
@@ -201,14 +207,14 @@ export class EntryPoint {
       }
     }
     const done = (): void => {
-      this.inFlight.delete(res);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.inFlight--;
+      const seconds = (performance.now() - started) / 1000;
       const status = ctx.originStatus === 499 ? 499 : res.statusCode;
       const requestBytes = Number(req.headers['content-length'] ?? 0) || 0;
       const responseBytes = Math.max(0, socket.bytesWritten - bytesBefore);
       const protocol = upgrade && isWebSocketUpgrade(req.headers) ? 'websocket' : ctx.eventStream ? 'sse' : 'http';
       const method = req.method ?? 'GET';
-      this.opts.metrics.observe({ entryPoint: this.opts.name, ...(router ? { service: router.service } : {}), code: status, method, protocol, seconds, ...(tls ? { tls } : {}), requestBytes, responseBytes });
+      this.opts.metrics.observe({ entryPoint: this.opts.name, service: router?.service, code: status, method, protocol, seconds, tls, requestBytes, responseBytes });
       if (!this.opts.accessLog || !startDate) return;
       this.opts.accessLog(
         accessLogRecord({
@@ -242,19 +248,27 @@ export class EntryPoint {
 }
 
 /** What the route table matches on; the query is parsed only when a rule asks for it. */
-function routeRequest(req: IncomingMessage, target: { path: string; query: string }, clientIp: string): RouteRequest {
-  let query: URLSearchParams | undefined;
-  return {
-    host: routingHost(req.headers.host),
-    path: target.path,
-    method: req.method ?? 'GET',
-    header: (name) => {
-      const v = req.headers[name.toLowerCase()];
-      return Array.isArray(v) ? v.join(',') : v;
-    },
-    get query() {
-      return (query ??= new URLSearchParams(target.query));
-    },
-    clientIp,
-  };
+class RequestView implements RouteRequest {
+  readonly host: string;
+  readonly method: string;
+  private parsedQuery: URLSearchParams | undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    readonly path: string,
+    private readonly rawQuery: string,
+    readonly clientIp: string,
+  ) {
+    this.host = routingHost(req.headers.host);
+    this.method = req.method ?? 'GET';
+  }
+
+  header(name: string): string | undefined {
+    const v = this.req.headers[name.toLowerCase()];
+    return Array.isArray(v) ? v.join(',') : v;
+  }
+
+  get query(): URLSearchParams {
+    return (this.parsedQuery ??= new URLSearchParams(this.rawQuery));
+  }
 }
