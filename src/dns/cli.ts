@@ -12,18 +12,18 @@
 //
 // The Corefile comes from the coredns ConfigMap when there is an API, else from the -conf file
 // (see corefile-source.ts).
+//
+// Start-up is on the path of `kemu up` (the coredns Pods must be Ready): a primary forks its
+// workers before it loads the server's modules, and each process imports only its own part.
 
 import cluster from 'node:cluster';
 import os from 'node:os';
 import path from 'node:path';
-import { HttpClient } from '../api/http-client.js';
+import type { HttpClient } from '../api/http-client.js';
 import { FlagError, parseFlags } from '../workloads/flags.js';
 import { onTermination } from '../workloads/lifecycle.js';
 import { parseCorefile } from './corefile/parse.js';
-import { configMapCorefile, fileCorefile, type CorefileSource } from './corefile-source.js';
-import { startClusterDns } from './main.js';
-import { startPrimary } from './workers/primary.js';
-import { runWorker } from './workers/worker.js';
+import type { CorefileSource } from './corefile-source.js';
 
 const LISTEN_ADDRESS = '0.0.0.0';
 const MAX_DEFAULT_WORKERS = 2;
@@ -51,20 +51,29 @@ export async function run(args: string[]): Promise<void> {
   });
   if (flags.workers < 1) throw new FlagError(`invalid argument "${flags.workers}" for "--workers" flag: must be at least 1`);
   const socketPath = flags['api-socket'];
-  const client = socketPath ? new HttpClient({ socketPath }) : undefined;
+  const apiClient = async (): Promise<HttpClient | undefined> => (socketPath ? new (await import('../api/http-client.js')).HttpClient({ socketPath }) : undefined);
   if (cluster.isWorker) {
+    const [{ runWorker }, client] = await Promise.all([import('./workers/worker.js'), apiClient()]);
     await runWorker({ ...(client ? { client } : {}), address: LISTEN_ADDRESS, portOf: listenPort, localIPs: podIPs() });
     return;
   }
-  const source: CorefileSource = client ? await configMapCorefile(client, path.basename(flags.conf)) : fileCorefile(flags.conf);
-  const corefile = await source.read();
-  const port = listenPort(corefile);
+  let client: HttpClient | undefined;
+  const openSource = async (): Promise<CorefileSource> => {
+    const [{ configMapCorefile, fileCorefile }, c] = await Promise.all([import('./corefile-source.js'), apiClient()]);
+    client = c;
+    return client ? configMapCorefile(client, path.basename(flags.conf)) : fileCorefile(flags.conf);
+  };
   let stopServer: () => Promise<void>;
+  let source: CorefileSource;
+  let corefile: string;
   if (flags.workers === 1) {
+    const [{ startClusterDns }, opened] = await Promise.all([import('./main.js'), openSource()]);
+    source = opened;
+    corefile = await source.read();
     const dns = await startClusterDns({
       ...(client ? { client } : {}),
       corefile,
-      listen: { address: LISTEN_ADDRESS, port },
+      listen: { address: LISTEN_ADDRESS, port: listenPort(corefile) },
       localIPs: podIPs(),
       readCorefile: () => source.read(),
       ...(source.watch ? { watchCorefile: source.watch } : {}),
@@ -72,7 +81,11 @@ export async function run(args: string[]): Promise<void> {
     });
     stopServer = () => dns.stop();
   } else {
-    const primary = await startPrimary({ workers: flags.workers, source, onFatal: () => process.exit(1) });
+    const { startPrimary } = await import('./workers/primary.js');
+    const opening = openSource();
+    const primary = await startPrimary({ workers: flags.workers, source: opening, onFatal: () => process.exit(1) });
+    source = await opening;
+    corefile = primary.control.running();
     stopServer = () => primary.stop();
   }
   for (const b of parseCorefile(corefile)) console.log(b.keys.map((k) => `${k.zone}:${k.port}`).join(' '));

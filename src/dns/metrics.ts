@@ -81,6 +81,21 @@ export function countersOf(...snaps: MetricsSnapshot[]): MetricsSnapshot {
   return snapshotOf(families, (f) => f.type !== 'gauge');
 }
 
+export interface Counter {
+  inc(): void;
+}
+
+export interface Histogram {
+  observe(v: number): void;
+}
+
+/** Counts `v` into a histogram series; `counts[i]` is the cumulative count of bucket `buckets[i]`. */
+function record(s: Series, buckets: number[], v: number): void {
+  s.value++;
+  s.sum! += v;
+  for (let i = buckets.length - 1; i >= 0 && v <= buckets[i]!; i--) s.counts![i]!++;
+}
+
 export class Metrics {
   private readonly families = new Map<string, Family>();
 
@@ -115,12 +130,19 @@ export class Metrics {
   }
 
   observe(name: string, help: string, buckets: number[], labels: Labels, v: number): void {
+    record(this.series(this.family(name, help, 'histogram', buckets), labels), buckets, v);
+  }
+
+  /** One counter series, found once: for a hot path that counts into the same labels again and again. */
+  counter(name: string, help: string, labels: Labels): Counter {
+    const s = this.series(this.family(name, help, 'counter'), labels);
+    return { inc: () => void s.value++ };
+  }
+
+  /** One histogram series, found once (see counter). */
+  histogram(name: string, help: string, buckets: number[], labels: Labels): Histogram {
     const s = this.series(this.family(name, help, 'histogram', buckets), labels);
-    s.value++;
-    s.sum! += v;
-    buckets.forEach((b, i) => {
-      if (v <= b) s.counts![i]!++;
-    });
+    return { observe: (v) => record(s, buckets, v) };
   }
 
   /** This registry alone, as plain data. */

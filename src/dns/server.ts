@@ -14,11 +14,10 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { AnswerCache, replay, storable, type StoredReply } from './wire/answer-cache.js';
 import { decodeMessage, encodeMessage, encodeWithin } from './wire/codec.js';
-import { readSimpleQuery, type SimpleQuery } from './wire/simple-query.js';
+import { readSimpleQuery } from './wire/simple-query.js';
 import { CLASS_IN, emptyFlags, fqdn, isSubdomain, RCODE, rcodeName, typeName, type Edns, type Message } from './wire/message.js';
 import { reply, type DnsRequest, type Plugin, type Reply } from './plugin.js';
-import type { Metrics } from './metrics.js';
-import { DURATION_BUCKETS, SIZE_BUCKETS } from './metrics.js';
+import { DURATION_BUCKETS, SIZE_BUCKETS, type Counter, type Histogram, type Metrics } from './metrics.js';
 
 /** EDNS options CoreDNS copies back to the client (NSID, EXPIRE, COOKIE, TCP-KEEPALIVE, PADDING). */
 const ECHOED_OPTIONS = new Set([3, 9, 10, 11, 12]);
@@ -26,16 +25,19 @@ const MIN_UDP = 512;
 const MAX_TCP = 65535;
 const TCP_IDLE_MS = 10_000;
 const ANSWER_CACHE_SIZE = 10_000;
+const LISTEN_ATTEMPTS = 5;
 /** Distinct label combinations kept built; random query types in a flood cannot grow it past this. */
 const MAX_LABEL_SETS = 1_000;
 
-type Labels = Record<string, string>;
-interface RequestLabels {
-  requests: Labels;
-  zone: Labels;
-  duration: Labels;
-  size: Labels;
-  responses: Labels;
+/** The metric series one kind of request counts into, found once (Metrics.counter/histogram). */
+interface RequestSeries {
+  requests: Counter;
+  /** made on the first DO query, so a server that never saw one shows no such series */
+  doRequests: Counter;
+  duration: Histogram;
+  requestSize: Histogram;
+  responseSize: Histogram;
+  responses: Counter;
 }
 
 /** Plugins whose replies depend only on the question and their data version. */
@@ -65,35 +67,94 @@ export function blockFor(blocks: ServerBlockChain[], qname: string): ServerBlock
 
 const COMMON_TYPES = new Set(['A', 'AAAA', 'CNAME', 'HINFO', 'MX', 'NS', 'PTR', 'SOA', 'SRV', 'TXT', 'AXFR', 'IXFR', 'ANY', 'NAPTR', 'DS', 'DNSKEY', 'RRSIG', 'NSEC', 'NSEC3', 'OPT']);
 
-/** What a replay needs besides the bytes: the data it was made from and its metric labels. */
-interface ReplayMeta {
-  block: ServerBlockChain;
+/** The data a reply was made from: the chain's versioned plugins (Plugin.current) and what each reported. */
+interface DataVersions {
+  plugins: Plugin[];
   versions: unknown[];
+}
+
+function versionsOf(block: ServerBlockChain): DataVersions {
+  const plugins = block.plugins.filter((p) => p.current);
+  return { plugins, versions: plugins.map((p) => p.current!()) };
+}
+
+/** Whether every versioned plugin still reports the version it had (compared by identity). */
+function versionsMatch(v: DataVersions): boolean {
+  for (let i = 0; i < v.plugins.length; i++) if (v.plugins[i]!.current!() !== v.versions[i]) return false;
+  return true;
+}
+
+/** What a replay needs besides the bytes: the data it was made from and where it is counted. */
+interface ReplayMeta {
+  versions: DataVersions;
   zone: string;
   rcode: number;
   plugin: string;
+  /** the metric series of a replay, per client address family (IPv4, IPv6), made on first use */
+  series: [RequestSeries | undefined, RequestSeries | undefined];
 }
 
-/** The data versions of a chain's plugins (Plugin.current), compared by identity. */
-function versionsOf(block: ServerBlockChain): unknown[] {
-  const out: unknown[] = [];
-  for (const p of block.plugins) if (p.current) out.push(p.current());
-  return out;
-}
+const madeOnFirstUse = (make: () => Counter): Counter => {
+  let c: Counter | undefined;
+  return { inc: () => (c ??= make()).inc() };
+};
 
-/** Whether every versioned plugin of the block still reports the version it had (no allocation: hot path). */
-function versionsMatch(block: ServerBlockChain, versions: unknown[]): boolean {
-  let i = 0;
-  for (const p of block.plugins) if (p.current && p.current() !== versions[i++]) return false;
-  return i === versions.length;
+const familyOf = (remoteAddress: string): 1 | 2 => (remoteAddress.includes(':') ? 2 : 1);
+
+/**
+ * dgram's address lookup for sends: every address here is the IP literal a datagram came from, so
+ * it is passed through at once instead of through dns.lookup, which answers on the next tick.
+ */
+const literalAddress =
+  (family: 4 | 6) =>
+  (address: string, _family: unknown, cb: (err: null, address: string, family: number) => void): void =>
+    cb(null, address, family);
+
+/**
+ * Replies leave in bursts: libuv reads up to 32 waiting datagrams per poll, and the replies to
+ * them are sent together once that batch is read (setImmediate runs right after the poll phase).
+ * Sent one by one between reads, most replies land on a client that went back to sleep and each
+ * pays a cross-CPU wakeup; sent back to back, one wakeup serves the burst.
+ */
+class UdpReplies {
+  private readonly bytes: Buffer[] = [];
+  private readonly ports: number[] = [];
+  private readonly addresses: string[] = [];
+  private scheduled = false;
+  private closed = false;
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const n = this.closed ? 0 : this.bytes.length;
+    for (let i = 0; i < n; i++) this.udp.send(this.bytes[i]!, this.ports[i], this.addresses[i]);
+    this.bytes.length = this.ports.length = this.addresses.length = 0;
+  };
+
+  constructor(private readonly udp: Socket) {}
+
+  queue(out: Buffer, port: number, address: string): void {
+    if (this.closed) return;
+    this.bytes.push(out);
+    this.ports.push(port);
+    this.addresses.push(address);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Drops what is queued: the socket is closing (a send on it would throw). */
+  close(): void {
+    this.closed = true;
+  }
 }
 
 export class DnsServer {
   private udp: Socket | undefined;
+  private udpReplies: UdpReplies | undefined;
   private tcp: Server | undefined;
   private readonly conns = new Set<TcpSocket>();
-  private readonly answers = new AnswerCache<ReplayMeta>(ANSWER_CACHE_SIZE);
-  private readonly labels = new Map<string, RequestLabels>();
+  private readonly answers = { udp: new AnswerCache<ReplayMeta>(ANSWER_CACHE_SIZE), tcp: new AnswerCache<ReplayMeta>(ANSWER_CACHE_SIZE) };
+  private readonly series = new Map<string, RequestSeries>();
   /** internal lookups so far; a reply made while one ran may hold forwarded data and is not kept */
   private lookups = 0;
 
@@ -106,7 +167,8 @@ export class DnsServer {
   /** Swaps in new chains (reload) without touching the listeners. */
   replaceBlocks(blocks: ServerBlockChain[]): void {
     this.blocks = blocks;
-    this.answers.clear();
+    this.answers.udp.clear();
+    this.answers.tcp.clear();
   }
 
   /** Runs a query through the chain of the block that serves its name (internal lookups). */
@@ -116,16 +178,34 @@ export class DnsServer {
     return block ? runChain(block.plugins, req) : Promise.resolve(reply('', RCODE.REFUSED));
   }
 
+  /**
+   * UDP and TCP on one port. Port 0 picks a free UDP port and takes the same number for TCP; when
+   * another process holds that number for TCP, a new pair is tried (a few times).
+   */
   async listen(address: string, port: number): Promise<{ udpPort: number; tcpPort: number }> {
-    const udp = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.listenOnce(address, port);
+      } catch (e) {
+        const taken = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (port !== 0 || !taken || attempt >= LISTEN_ATTEMPTS) throw e;
+        await this.close();
+      }
+    }
+  }
+
+  private async listenOnce(address: string, port: number): Promise<{ udpPort: number; tcpPort: number }> {
+    const family = isIPv6(address) ? 6 : 4;
+    const udp = createSocket({ type: family === 6 ? 'udp6' : 'udp4', lookup: literalAddress(family) });
     this.udp = udp;
+    const replies = (this.udpReplies = new UdpReplies(udp));
     udp.on('message', (msg, rinfo) => {
-      const send = (out: Buffer | undefined): void => {
-        if (out) udp.send(out, rinfo.port, rinfo.address);
-      };
       const stored = this.replayed(msg, 'udp', rinfo.address);
-      if (stored) send(stored);
-      else void this.respond(msg, 'udp', rinfo.address).then(send);
+      if (stored) replies.queue(stored, rinfo.port, rinfo.address);
+      else
+        void this.respond(msg, 'udp', rinfo.address).then((out) => {
+          if (out) replies.queue(out, rinfo.port, rinfo.address);
+        });
     });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
@@ -133,15 +213,16 @@ export class DnsServer {
     });
     const udpPort = udp.address().port;
     const tcp = createServer((sock) => this.serveTcp(sock));
-    this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(port === 0 ? udpPort : port, address, () => resolve());
     });
+    this.tcp = tcp;
     return { udpPort, tcpPort: (tcp.address() as AddressInfo).port };
   }
 
   async close(): Promise<void> {
+    this.udpReplies?.close();
     this.udp?.close();
     for (const c of this.conns) c.destroy();
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
@@ -178,18 +259,20 @@ export class DnsServer {
   replayed(wire: Buffer, proto: 'udp' | 'tcp', remoteAddress: string): Buffer | undefined {
     const simple = readSimpleQuery(wire);
     if (!simple) return undefined;
-    const key = `${proto}${simple.key}`;
-    const e = this.answers.get(key);
+    const answers = this.answers[proto];
+    const e = answers.get(simple.key);
     if (!e) return undefined;
     const now = Date.now();
-    if (now >= e.expiresAt || !versionsMatch(e.meta.block, e.meta.versions)) {
-      this.answers.delete(key);
+    if (now >= e.expiresAt || !versionsMatch(e.meta.versions)) {
+      answers.delete(simple.key);
       return undefined;
     }
     const started = performance.now();
     const out = replay(e, wire, now);
     const m = e.meta;
-    this.count(simple.qtype, simple.edns?.do ?? false, proto, remoteAddress, m.rcode, m.plugin, m.zone, out.length, wire.length, started);
+    const family = familyOf(remoteAddress);
+    const series = (m.series[family - 1] ??= this.seriesFor(m.zone, proto, family, simple.qtype, m.rcode, m.plugin));
+    this.count(series, simple.do, out.length, wire.length, started);
     return out;
   }
 
@@ -209,7 +292,7 @@ export class DnsServer {
     const limit = proto === 'tcp' ? MAX_TCP : Math.max(MIN_UDP, edns?.udpSize ?? 0);
     const finish = (r: Reply, zone: string): Buffer => {
       const out = encodeWithin(this.message(query, r), limit);
-      this.count(q?.type ?? 0, edns?.do ?? false, proto, remoteAddress, r.rcode, r.plugin, zone, out.length, wire.length, started);
+      this.count(this.seriesFor(zone, proto, familyOf(remoteAddress), q?.type ?? 0, r.rcode, r.plugin), edns?.do ?? false, out.length, wire.length, started);
       return out;
     };
     if (edns && edns.version > 0) return finish(reply('', RCODE.BADVERS), 'dropped');
@@ -233,8 +316,8 @@ export class DnsServer {
     const out = finish(r, zone);
     const simple = readSimpleQuery(wire);
     if (simple && this.lookups === lookupsBefore && this.replayable(block, r)) {
-      const stored = this.storable(out, block, { block, versions, zone, rcode: r.rcode, plugin: r.plugin });
-      if (stored) this.answers.set(`${proto}${simple.key}`, stored);
+      const stored = this.storable(out, block, { versions, zone, rcode: r.rcode, plugin: r.plugin, series: [undefined, undefined] });
+      if (stored) this.answers[proto].set(simple.key, stored);
     }
     return out;
   }
@@ -275,37 +358,36 @@ export class DnsServer {
     };
   }
 
-  /** The label sets of one kind of request; built once, so the metrics registry keys them once. */
-  private labelsFor(zone: string, proto: string, family: string, type: string, rcode: number, plugin: string): RequestLabels {
-    const k = `${zone}|${proto}|${family}|${type}|${rcode}|${plugin}`;
-    let l = this.labels.get(k);
-    if (!l) {
-      const server = 'dns://:53';
-      const rc = rcodeName(rcode);
-      l = {
-        requests: { server, zone, view: '', proto, family, type },
-        zone: { server, zone, view: '' },
-        duration: { server, zone, view: '', type },
-        size: { server, zone, view: '', proto },
-        responses: { server, zone, view: '', rcode: rc, plugin },
-      };
-      if (this.labels.size >= MAX_LABEL_SETS) this.labels.clear();
-      this.labels.set(k, l);
-    }
-    return l;
-  }
-
-  private count(qtype: number, doBit: boolean, proto: string, remote: string, rcode: number, plugin: string, zone: string, rsize: number, qsize: number, started: number): void {
-    const m = this.metrics;
+  /** The series of one kind of request; found once, then reused by every request of that kind. */
+  private seriesFor(zone: string, proto: string, family: 1 | 2, qtype: number, rcode: number, plugin: string): RequestSeries {
     const t = typeName(qtype);
-    const l = this.labelsFor(zone, proto, remote.includes(':') ? '2' : '1', COMMON_TYPES.has(t) ? t : 'other', rcode, plugin);
-    m.inc('coredns_dns_requests_total', 'Counter of DNS requests made per zone, protocol and family.', l.requests);
-    if (doBit) m.inc('coredns_dns_do_requests_total', 'Counter of DNS requests with DO bit set per zone.', l.zone);
-    m.observe('coredns_dns_request_duration_seconds', 'Histogram of the time (in seconds) each request took per zone.', DURATION_BUCKETS, l.duration, (performance.now() - started) / 1e3);
-    m.observe('coredns_dns_request_size_bytes', 'Size of the EDNS0 UDP buffer in bytes (64K for TCP) per zone and protocol.', SIZE_BUCKETS, l.size, qsize);
-    m.observe('coredns_dns_response_size_bytes', 'Size of the returned response in bytes.', SIZE_BUCKETS, l.size, rsize);
-    m.inc('coredns_dns_responses_total', 'Counter of response status codes.', l.responses);
+    const type = COMMON_TYPES.has(t) ? t : 'other';
+    const k = `${zone}|${proto}|${family}|${type}|${rcode}|${plugin}`;
+    let s = this.series.get(k);
+    if (!s) {
+      const m = this.metrics;
+      const server = 'dns://:53';
+      const size = { server, zone, view: '', proto };
+      s = {
+        requests: m.counter('coredns_dns_requests_total', 'Counter of DNS requests made per zone, protocol and family.', { server, zone, view: '', proto, family: String(family), type }),
+        doRequests: madeOnFirstUse(() => m.counter('coredns_dns_do_requests_total', 'Counter of DNS requests with DO bit set per zone.', { server, zone, view: '' })),
+        duration: m.histogram('coredns_dns_request_duration_seconds', 'Histogram of the time (in seconds) each request took per zone.', DURATION_BUCKETS, { server, zone, view: '', type }),
+        requestSize: m.histogram('coredns_dns_request_size_bytes', 'Size of the EDNS0 UDP buffer in bytes (64K for TCP) per zone and protocol.', SIZE_BUCKETS, size),
+        responseSize: m.histogram('coredns_dns_response_size_bytes', 'Size of the returned response in bytes.', SIZE_BUCKETS, size),
+        responses: m.counter('coredns_dns_responses_total', 'Counter of response status codes.', { server, zone, view: '', rcode: rcodeName(rcode), plugin }),
+      };
+      if (this.series.size >= MAX_LABEL_SETS) this.series.clear();
+      this.series.set(k, s);
+    }
+    return s;
   }
 
+  private count(s: RequestSeries, doBit: boolean, rsize: number, qsize: number, started: number): void {
+    s.requests.inc();
+    if (doBit) s.doRequests.inc();
+    s.duration.observe((performance.now() - started) / 1e3);
+    s.requestSize.observe(qsize);
+    s.responseSize.observe(rsize);
+    s.responses.inc();
+  }
 }
-

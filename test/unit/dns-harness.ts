@@ -93,7 +93,19 @@ export class StubUpstream {
     };
   }
 
+  /** UDP and TCP on one free port; another pair when another process holds the number for TCP. */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw e;
+        this.sock?.close();
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     const sock = createSocket('udp4');
     this.sock = sock;
     sock.on('message', (msg, rinfo) => sock.send(encodeMessage(this.answer(decodeMessage(msg))), rinfo.port, rinfo.address));
@@ -109,7 +121,10 @@ export class StubUpstream {
       });
       c.on('error', () => c.destroy());
     });
-    await new Promise<void>((resolve) => this.tcp!.listen(this.port, this.host, () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      this.tcp!.once('error', reject);
+      this.tcp!.listen(this.port, this.host, () => resolve());
+    });
   }
 
   async stop(): Promise<void> {

@@ -78,7 +78,60 @@ describe('DNS server', () => {
     expect(metricsText).toMatch(/coredns_dns_requests_total\{[^}]*proto="udp"[^}]*\} \d+/);
     expect(metricsText).toContain('coredns_dns_responses_total');
   });
+
+  it('sends every reply of a burst from several clients back to the client and ID that asked', async () => {
+    const clients = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<ReturnType<typeof createSocket>>((resolve) => {
+            const s = createSocket('udp4');
+            s.bind(0, '127.0.0.1', () => resolve(s));
+          }),
+      ),
+    );
+    const PER_CLIENT = 40;
+    try {
+      const got = clients.map((s) => {
+        const ids: number[] = [];
+        s.on('message', (m) => {
+          const d = decodeMessage(m);
+          // the name tells which client asked; the ID which of its queries
+          ids.push(d.question[0]!.name === `web.app.svc.cluster.local.` && d.answer.length === 1 ? d.id : -1);
+        });
+        return ids;
+      });
+      const wanted = (c: number): number[] => Array.from({ length: PER_CLIENT }, (_, i) => c * 1000 + i);
+      // interleaved, without waiting: most of them reach the server in one read batch
+      for (let i = 0; i < PER_CLIENT; i++) {
+        clients.forEach((s, c) => {
+          const q = raw('web.app.svc.cluster.local.', TYPE.A);
+          q.writeUInt16BE(c * 1000 + i, 0);
+          s.send(q, dns.udpPort, '127.0.0.1');
+        });
+      }
+      const until = Date.now() + 3000;
+      while (got.some((ids) => ids.length < PER_CLIENT) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      got.forEach((ids, c) => expect([...ids].sort((a, b) => a - b)).toEqual(wanted(c)));
+    } finally {
+      clients.forEach((s) => s.close());
+    }
+  });
+
+  it('counts a replayed answer like the first one, DO bit included', async () => {
+    const requests = (): number => sumOf(dns.metrics.text(), /^coredns_dns_requests_total\{[^}]*zone="\."[^}]*type="AAAA"[^}]*\} (\d+)$/gm);
+    const withDo = (): number => sumOf(dns.metrics.text(), /^coredns_dns_do_requests_total\{[^}]*zone="\."[^}]*\} (\d+)$/gm);
+    const [r0, d0] = [requests(), withDo()];
+    // AAAA of an IPv4-only Service: NODATA from the zone, a reply that is kept and replayed
+    const q = raw('web.app.svc.cluster.local.', TYPE.AAAA, { udpSize: 1232, extRcode: 0, version: 0, do: true, options: [] });
+    for (let i = 0; i < 3; i++) expect(decodeMessage(await exchangeUdp({ host: '127.0.0.1', port: dns.udpPort }, q, 2000)).rcode).toBe(RCODE.NOERROR);
+    expect(requests() - r0).toBe(3);
+    expect(withDo() - d0).toBe(3);
+  });
 });
+
+function sumOf(text: string, series: RegExp): number {
+  return [...text.matchAll(series)].reduce((n, m) => n + Number(m[1]), 0);
+}
 
 describe('truncation (miekg Msg.Truncate semantics)', () => {
   // 40-byte name: 12 header + 44 question; each compressed A RR is 16 bytes

@@ -24,11 +24,16 @@ describe('readSimpleQuery', () => {
     const upper = readSimpleQuery(encodeMessage(queryMessage('WEB.app.svc.cluster.local.', TYPE.A)));
     const edns = readSimpleQuery(encodeMessage(queryMessage('web.app.svc.cluster.local.', TYPE.A, { edns: { udpSize: 1232, extRcode: 0, version: 0, do: false, options: [] } })));
     const withDo = readSimpleQuery(encodeMessage(queryMessage('web.app.svc.cluster.local.', TYPE.A, { edns: { udpSize: 1232, extRcode: 0, version: 0, do: true, options: [] } })));
-    const keys = [plain, upper, edns, withDo].map((q) => q?.key);
-    expect(new Set(keys).size).toBe(4);
+    const edns4096 = readSimpleQuery(encodeMessage(queryMessage('web.app.svc.cluster.local.', TYPE.A, { edns: { udpSize: 4096, extRcode: 0, version: 0, do: false, options: [] } })));
+    const keys = [plain, upper, edns, withDo, edns4096].map((q) => q?.key);
+    expect(new Set(keys).size).toBe(5);
     expect(plain?.qtype).toBe(TYPE.A);
-    expect(withDo?.edns).toEqual({ udpSize: 1232, do: true });
-    expect(plain?.edns).toBeUndefined();
+    expect(withDo?.do).toBe(true);
+    expect(edns?.do).toBe(false);
+    expect(plain?.do).toBe(false);
+    // the same question with another ID and RD bit is the same key
+    const again = readSimpleQuery(encodeMessage({ ...queryMessage('web.app.svc.cluster.local.', TYPE.A), id: 4242, flags: emptyFlags() }));
+    expect(again?.key).toBe(plain?.key);
   });
 
   it('leaves every other shape to the full decoder', () => {

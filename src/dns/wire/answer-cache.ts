@@ -112,7 +112,8 @@ export function replay(e: StoredReply<unknown>, query: Buffer, now: number): Buf
   out[2] = (out[2]! & ~0x01) | (query[2]! & 0x01);
   out[3] = (out[3]! & ~0x10) | (query[3]! & 0x10);
   const age = e.aging ? Math.floor((now - e.storedAt) / 1000) : 0;
-  if (age > 0) e.layout.ttlAt.forEach((at, i) => out.writeUInt32BE(Math.max(0, e.layout.ttls[i]! - age), at));
+  const { ttlAt, ttls } = e.layout;
+  if (age > 0) for (let i = 0; i < ttlAt.length; i++) out.writeUInt32BE(Math.max(0, ttls[i]! - age), ttlAt[i]!);
   if (e.shuffle) {
     const rrs = e.layout.shuffled;
     const order = rrs.map((_, i) => i);

@@ -9,12 +9,14 @@ const MAX_NAME = 255;
 
 export interface SimpleQuery {
   /**
-   * What a reply depends on besides the server's data: the question exactly as spelled (name,
-   * type, class bytes) and the EDNS size and DO bit, or their absence.
+   * What a reply depends on besides the server's data: every byte after the header, i.e. the
+   * question exactly as spelled (name, type, class) and the OPT record with its UDP size and DO
+   * bit, or its absence. One string made by one native call, so a repeated query builds nothing else.
    */
   key: string;
   qtype: number;
-  edns: { udpSize: number; do: boolean } | undefined;
+  /** EDNS DO bit */
+  do: boolean;
 }
 
 /** Offset just past the uncompressed name at `pos`, or -1 for a pointer, a bad label or overrun. */
@@ -38,16 +40,15 @@ export function readSimpleQuery(buf: Buffer): SimpleQuery | undefined {
   const qEnd = nameEnd(buf, HEADER);
   if (qEnd < 0 || qEnd + 4 > buf.length) return undefined;
   if (buf.readUInt16BE(qEnd + 2) !== CLASS_IN) return undefined;
-  let edns: SimpleQuery['edns'];
+  let doBit = false;
   let end = qEnd + 4;
   if (arcount === 1) {
     // root owner, type OPT, class = UDP size, TTL = ext-rcode|version|flags, RDLENGTH 0
     if (end + 11 !== buf.length || buf[end] !== 0 || buf.readUInt16BE(end + 1) !== TYPE.OPT) return undefined;
     if (buf[end + 6] !== 0 || buf.readUInt16BE(end + 9) !== 0) return undefined;
-    edns = { udpSize: buf.readUInt16BE(end + 3), do: (buf[end + 7]! & 0x80) !== 0 };
+    doBit = (buf[end + 7]! & 0x80) !== 0;
     end += 11;
   }
   if (end !== buf.length) return undefined;
-  const ednsPart = edns ? `|${edns.udpSize}|${edns.do ? 1 : 0}` : '|-';
-  return { key: buf.toString('latin1', HEADER, qEnd + 4) + ednsPart, qtype: buf.readUInt16BE(qEnd), edns };
+  return { key: buf.toString('latin1', HEADER, end), qtype: buf.readUInt16BE(qEnd), do: doBit };
 }

@@ -12,10 +12,13 @@
 //   CoreDNS exits.
 // - stop: the primary's plugins stop first (health keeps answering through its lameduck while
 //   the workers still serve), then every worker is told to stop and waited for.
+// - start-up: the workers are forked first, so their Node.js start and module loading overlap
+//   the primary's own (main.js and the plugins are imported after the fork) and the read of the
+//   Corefile; a worker that says hello before the Corefile is known gets it once it is.
 
 import cluster, { type Worker } from 'node:cluster';
 import { countersOf, Metrics, type MetricsSnapshot } from '../metrics.js';
-import { startClusterDns, type ClusterDns } from '../main.js';
+import type { ClusterDns } from '../main.js';
 import type { Logger, Plugin } from '../plugin.js';
 import type { CorefileSource } from '../corefile-source.js';
 import { isToPrimary, runsInPrimary, type ToPrimary, type ToWorker } from './protocol.js';
@@ -29,7 +32,8 @@ const STOP_GRACE_MS = 5000;
 
 export interface PrimaryOptions {
   workers: number;
-  source: CorefileSource;
+  /** still being opened when the workers are forked */
+  source: Promise<CorefileSource>;
   log?: Logger;
   /** a worker reported a fatal error; the server has stopped */
   onFatal?: (reason: string) => void;
@@ -70,8 +74,10 @@ export async function startPrimary(opts: PrimaryOptions): Promise<DnsPrimary> {
   const slots = Array.from({ length: opts.workers }, (_, i) => new Slot(i + 1));
   let stopping = false;
   let retired: MetricsSnapshot = {};
-  /** the Corefile new workers start with */
-  let target = await opts.source.read();
+  /** the Corefile new workers start with; known once `targetKnown` resolved */
+  let target = '';
+  let markTargetKnown: () => void = () => undefined;
+  const targetKnown = new Promise<void>((resolve) => (markTargetKnown = resolve));
   let applyId = 0;
 
   const peers = (): Plugin[] =>
@@ -115,7 +121,6 @@ export async function startPrimary(opts: PrimaryOptions): Promise<DnsPrimary> {
     const worker = cluster.fork();
     slot.worker = worker;
     slot.startedAt = Date.now();
-    slot.corefile = target;
     worker.on('message', (m: unknown) => {
       if (isToPrimary(m)) onMessage(slot, m);
     });
@@ -125,7 +130,10 @@ export async function startPrimary(opts: PrimaryOptions): Promise<DnsPrimary> {
   const onMessage = (slot: Slot, m: ToPrimary): void => {
     switch (m.kind) {
       case 'hello':
-        slot.send({ kind: 'start', corefile: slot.corefile });
+        void targetKnown.then(() => {
+          slot.corefile = target;
+          slot.send({ kind: 'start', corefile: target });
+        });
         break;
       case 'serving':
         slot.serving = true;
@@ -189,32 +197,39 @@ export async function startPrimary(opts: PrimaryOptions): Promise<DnsPrimary> {
       await stopWorkers();
     })());
 
-  control = await startClusterDns({
-    corefile: target,
-    runs: runsInPrimary,
-    peers,
-    metrics: new Metrics(peerMetrics),
-    readCorefile: () => opts.source.read(),
-    ...(opts.source.watch ? { watchCorefile: opts.source.watch } : {}),
-    beforeReload: applyToWorkers,
-    log,
-  });
   // the first start of every worker must succeed: a Corefile the workers refuse ends the program
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const check = setInterval(() => {
-        if (slots.every((s) => s.serving)) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 20);
-      failStart = (e) => {
+  const allServing = new Promise<void>((resolve, reject) => {
+    const check = setInterval(() => {
+      if (slots.every((s) => s.serving)) {
         clearInterval(check);
-        reject(e);
-      };
-      slots.forEach(fork);
+        resolve();
+      }
+    }, 10);
+    failStart = (e) => {
+      clearInterval(check);
+      reject(e);
+    };
+  });
+  allServing.catch(() => undefined); // awaited below; a failure before that is not unhandled
+  slots.forEach(fork);
+  try {
+    const [source, { startClusterDns }] = await Promise.all([opts.source, import('../main.js')]);
+    target = await source.read();
+    // parsed here first, so a bad Corefile ends the program before any worker starts with it
+    control = await startClusterDns({
+      corefile: target,
+      runs: runsInPrimary,
+      peers,
+      metrics: new Metrics(peerMetrics),
+      readCorefile: () => source.read(),
+      ...(source.watch ? { watchCorefile: source.watch } : {}),
+      beforeReload: applyToWorkers,
+      log,
     });
+    markTargetKnown();
+    await allServing;
   } catch (e) {
+    failStart?.(e instanceof Error ? e : new Error(String(e)));
     await stopAll();
     throw e;
   } finally {

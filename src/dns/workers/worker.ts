@@ -8,8 +8,12 @@ import { startClusterDns, type ClusterDns } from '../main.js';
 import type { Logger } from '../plugin.js';
 import { isToWorker, runsInPrimary, type ToPrimary, type ToWorker } from './protocol.js';
 
-/** How often readiness is looked at; a change is sent at once, metrics at least every STATUS_MS. */
-const READY_POLL_MS = 100;
+/**
+ * How often readiness is looked at; a change is sent at once, metrics at least every STATUS_MS.
+ * Short, because the primary's /ready waits on it at start-up and the kubelet's probe only asks
+ * once a second: ready a little late can mean Ready a second late.
+ */
+const READY_POLL_MS = 10;
 const STATUS_MS = 1000;
 
 export interface WorkerOptions {
@@ -73,6 +77,8 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   process.on('disconnect', () => process.exit(0));
 
   const start = await firstMessage();
+  // the primary gave up before the Corefile was known (it could not read it)
+  if (start.kind === 'stop') process.exit(0);
   if (start.kind !== 'start') throw new Error(`coredns worker: expected a start message, got ${start.kind}`);
   let dns: ClusterDns;
   try {
