@@ -9,7 +9,14 @@
 // "running" the first event with phase Running and a podIP, "ready" the first with Ready=True.
 // The Pods' own timestamps (RFC 3339, whole seconds) are checked to agree within a second.
 //
-// Sections can be chosen: `node --import tsx bench/cluster.ts up serial pause100 pause500 netexec` (default all).
+// Two ways of creating Pods, labelled in the output: a burst (a Deployment of N replicas, all Pods
+// created at once: throughput-bound, the p50 is mostly queueing) and a steady rate (bare Pods created
+// at STEADY_RATE Pods/s, the way ClusterLoader2 measures Kubernetes' pod-startup SLO: the p50 then
+// means the latency of one Pod on a loaded cluster). CPU per Pod is the CPU the cluster's own
+// processes used (control plane, node agents with the programs they ran and reaped, the Pods'
+// processes) from the first create to the last Ready, divided by the Pods.
+//
+// Sections can be chosen: `node --import tsx bench/cluster.ts up serial pause100 pause500 steady100 steady500 netexec` (default all).
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,10 +30,13 @@ import type { Pod, WatchEvent } from '../src/api/types.js';
 import { podNetnsName } from '../src/node/sandbox.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(repo, 'dist/cli/main.js');
+/** KEMU_BENCH_CLI runs another build's dist/cli/main.js (e.g. a copy of the tree before a change) to compare them. */
+const CLI = process.env.KEMU_BENCH_CLI ?? path.join(repo, 'dist/cli/main.js');
 const PODS = RESOURCES.find((r) => r.kind === 'Pod') as ResourceType;
 const DEPLOYMENTS = RESOURCES.find((r) => r.kind === 'Deployment') as ResourceType;
 const UP_RUNS = 3;
+/** Pods/s of the steady-rate scenarios, below what the cluster starts per second in a burst. */
+const STEADY_RATE = 10;
 const NAMESPACE = 'default';
 
 const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'kemu-bench-cluster-'));
@@ -114,11 +124,14 @@ interface StartFigures {
   running: number[];
   ready: number[];
   stampsAgree: boolean;
+  /** CPU ms the cluster's processes used per Pod from the first create to the last Ready. */
+  cpuMsPerPod?: ClusterCpu;
 }
 
-async function measureStart(label: string, client: HttpClient, selector: string, count: number, create: () => Promise<void>): Promise<StartFigures> {
+async function measureStart(label: string, client: HttpClient, cluster: string, selector: string, count: number, create: () => Promise<void>): Promise<StartFigures> {
   const tracker = trackPods(client, selector);
   await new Promise((r) => setTimeout(r, 100)); // the watch is open before the first create
+  const cpu0 = clusterCpuSeconds(cluster, []);
   const t0 = performance.now();
   try {
     await create();
@@ -127,7 +140,11 @@ async function measureStart(label: string, client: HttpClient, selector: string,
   } finally {
     tracker.stop();
   }
-  return startFigures(label, count, t0, [...tracker.times.values()]);
+  const figures = startFigures(label, count, t0, [...tracker.times.values()]);
+  const pods = (await client.list<Pod>(PODS, NAMESPACE, { labelSelector: selector })).items;
+  const cpu1 = clusterCpuSeconds(cluster, pods.map((p) => podNetnsName(cluster, p.metadata.uid as string)));
+  const perPod = (k: keyof ClusterCpu) => ((cpu1[k] - cpu0[k]) * 1000) / count;
+  return { ...figures, cpuMsPerPod: { controlPlane: perPod('controlPlane'), agents: perPod('agents'), programs: perPod('programs'), pods: perPod('pods') } };
 }
 
 function startFigures(label: string, count: number, t0: number, all: PodTimes[]): StartFigures {
@@ -228,15 +245,45 @@ async function podMemory(label: string, client: HttpClient, cluster: string, sel
   return { label, pods: pods.length, rssKiB: rss.sort((a, b) => a - b), pssKiB: pss.sort((a, b) => a - b) };
 }
 
-/** User + system CPU seconds a process has used (/proc/<pid>/stat fields 14 and 15, at 100 ticks/s). */
-function cpuSeconds(pid: number): number | undefined {
+/**
+ * User + system CPU seconds a process has used (/proc/<pid>/stat fields 14 and 15, at 100 ticks/s),
+ * with reapedChildren also those of the children it has waited for (fields 16 and 17).
+ */
+function cpuSeconds(pid: number, reapedChildren = false): number | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const own = fields[11]! + fields[12]!;
+    return (reapedChildren ? own + fields[13]! + fields[14]! : own) / 100;
   } catch {
     return undefined;
   }
+}
+
+interface ClusterCpu {
+  controlPlane: number;
+  /** The node agents' own threads: kubelet, CNI helper, flannel, kube-proxy. */
+  agents: number;
+  /** Programs the agents ran and reaped: ip, unshare, nsenter, kemu-cni, … */
+  programs: number;
+  /** The processes living in the Pods (container processes, and what they reaped). */
+  pods: number;
+}
+
+const cpuTotal = (c: ClusterCpu) => c.controlPlane + c.agents + c.programs + c.pods;
+
+/**
+ * CPU seconds used so far by the cluster's own processes, with each daemon's reaped children, plus
+ * the processes living in the given Pod namespaces. Other load on the machine is not counted.
+ */
+function clusterCpuSeconds(cluster: string, podNetns: string[]): ClusterCpu {
+  const paths = clusterPaths(cluster);
+  const nodesDir = path.join(paths.dir, 'nodes');
+  const agents = fs.readdirSync(nodesDir).map((n) => readPid(path.join(nodesDir, n, 'agent.pid')));
+  const sum = (pids: (number | undefined)[], children: boolean) => pids.reduce<number>((s, pid) => s + (pid !== undefined ? cpuSeconds(pid, children) ?? 0 : 0), 0);
+  const controlPlane = sum([readPid(paths.controlPlanePid)], true);
+  const agentsOwn = sum(agents, false);
+  return { controlPlane, agents: agentsOwn, programs: sum(agents, true) - agentsOwn, pods: sum(podNetns.flatMap(pidsInNetns), true) };
 }
 
 function componentRow(label: string, pid: number | undefined): string[] {
@@ -275,11 +322,34 @@ async function withCluster<T>(workers: number, body: (cluster: string, client: H
 async function pauseScenario(replicas: number, workers: number): Promise<{ start: StartFigures; memory: MemoryFigures; components: string[][] }> {
   return withCluster(workers, async (cluster, client) => {
     const name = `pause-${replicas}`;
-    const start = await measureStart(`${replicas} pause Pods (Deployment, ${workers + 1} nodes)`, client, `bench=${name}`, replicas, async () => {
+    const start = await measureStart(`burst: ${replicas} pause Pods at once (Deployment, ${workers + 1} nodes)`, client, cluster, `bench=${name}`, replicas, async () => {
       await client.create(DEPLOYMENTS, NAMESPACE, pauseDeployment(name, replicas));
     });
     const memory = await podMemory(`pause (${replicas} Pods)`, client, cluster, `bench=${name}`);
     return { start, memory, components: componentUsage(cluster) };
+  });
+}
+
+/** Bare pause Pods created at a steady rate (ClusterLoader2's way of measuring the pod-startup SLO). */
+async function steadyScenario(count: number, workers: number): Promise<{ start: StartFigures; components: string[][] }> {
+  return withCluster(workers, async (cluster, client) => {
+    const label = `steady: ${count} pause Pods at ${STEADY_RATE} Pods/s (${workers + 1} nodes)`;
+    const start = await measureStart(label, client, cluster, 'bench=steady', count, async () => {
+      const t0 = performance.now();
+      const creates: Promise<unknown>[] = [];
+      let failed: unknown;
+      for (let i = 0; i < count && failed === undefined; i++) {
+        const due = t0 + (i * 1000) / STEADY_RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `steady-${i}`, namespace: NAMESPACE, labels: { bench: 'steady' } }, spec: PAUSE_SPEC };
+        // not awaited (the next one is due on time), but a failure stops the loop instead of crashing it
+        creates.push(client.create(PODS, NAMESPACE, pod).catch((e: unknown) => (failed ??= e)));
+      }
+      await Promise.all(creates);
+      if (failed !== undefined) throw failed;
+    });
+    return { start, components: componentUsage(cluster) };
   });
 }
 
@@ -304,7 +374,7 @@ async function serialScenario(count: number): Promise<StartFigures> {
 
 async function netexecScenario(count: number): Promise<{ start: StartFigures; memory: MemoryFigures }> {
   return withCluster(2, async (cluster, client) => {
-    const start = await measureStart(`${count} agnhost netexec Pods (readiness probe, 3 nodes)`, client, 'bench=netexec', count, async () => {
+    const start = await measureStart(`burst: ${count} agnhost netexec Pods at once (readiness probe, 3 nodes)`, client, cluster, 'bench=netexec', count, async () => {
       await Promise.all(Array.from({ length: count }, (_, i) => client.create(PODS, NAMESPACE, netexecPod(i))));
     });
     const memory = await podMemory(`agnhost netexec (${count} Pods)`, client, cluster, 'bench=netexec');
@@ -327,6 +397,8 @@ async function main(): Promise<void> {
   if (wanted('pause100')) printPause(await pauseScenario(100, 2), '100 pause Pods running (3 nodes)');
   // 500 Pods need 5 nodes: a node takes at most 110 Pods, as a kubelet's default maxPods
   if (wanted('pause500')) printPause(await pauseScenario(500, 4), '500 pause Pods running (5 nodes)');
+  if (wanted('steady100')) printStarts([(await steadyScenario(100, 2)).start]);
+  if (wanted('steady500')) printStarts([(await steadyScenario(500, 4)).start]);
   if (wanted('netexec')) {
     const netexec = await netexecScenario(100);
     printStarts([netexec.start]);
@@ -358,7 +430,7 @@ function upSection(): void {
 
 function printStarts(starts: StartFigures[]): void {
   console.log('\nPod start latency, from watch events (target p50 <= 100 ms)');
-  const startRows = [['scenario', 'Pods', 'wall', 'bound p50', 'running p50', 'running p99', 'ready p50', 'ready p99', 'own stamps agree']];
+  const startRows = [['scenario', 'Pods', 'wall', 'bound p50', 'running p50', 'running p99', 'ready p50', 'ready p99', 'CPU/Pod', 'own stamps agree']];
   for (const s of starts) {
     startRows.push([
       s.label,
@@ -369,10 +441,19 @@ function printStarts(starts: StartFigures[]): void {
       fmt(percentile(s.running, 99)),
       fmt(percentile(s.ready, 50)),
       fmt(percentile(s.ready, 99)),
+      s.cpuMsPerPod !== undefined ? `${cpuTotal(s.cpuMsPerPod).toFixed(0)} ms` : '-',
       s.stampsAgree ? 'yes' : 'NO',
     ]);
   }
   table(startRows);
+  const withCpu = starts.filter((s) => s.cpuMsPerPod !== undefined);
+  if (withCpu.length === 0) return;
+  console.log('\nCPU per Pod, first create to last Ready (ms)');
+  const ms = (v: number) => v.toFixed(1);
+  table([
+    ['scenario', 'control plane', 'node agents', 'programs they ran', 'Pod processes', 'total'],
+    ...withCpu.map((s) => { const c = s.cpuMsPerPod!; return [s.label, ms(c.controlPlane), ms(c.agents), ms(c.programs), ms(c.pods), ms(cpuTotal(c))]; }),
+  ]);
 }
 
 function printMemory(memories: MemoryFigures[]): void {

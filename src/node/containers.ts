@@ -1,5 +1,6 @@
 // A container is a process group started inside its Pod's namespaces:
 //   nsenter --uts=<uts file> ip netns exec <pod netns> <program> <args>
+// (pause, which reads no file, without the mount namespace: nsenter --uts=<uts file> --net=<netns> sh …)
 // nsenter and `ip netns exec` both exec in place, so the pid we get is the program's, and its
 // process group (it is a session leader) holds whatever it forks. `ip netns exec` also mounts
 // /etc/netns/<pod netns>/resolv.conf and hosts over /etc. Output goes to the container's log file.
@@ -9,6 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImageLaunch } from '../workloads/images.js';
+import { netnsPath } from '../sys/netns.js';
 import { isSameProcess, processStartTicks } from '../sys/procfs.js';
 
 /** What the pause image runs: a shell that sleeps until told to stop — a few hundred KiB, not a Node process. */
@@ -17,16 +19,21 @@ export const PAUSE_ARGV = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do slee
 /** The environment every container starts from, as an image's config would give it. */
 export const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** The program's argv for a resolved image; builtinRunner runs kemu's built-in programs (node dist/workloads/main.js). */
-export function programArgv(launch: ImageLaunch, builtinRunner: readonly string[]): string[] {
-  if (launch.kind === 'exec') return [launch.command, ...launch.args];
-  if (launch.program === 'pause') return [...PAUSE_ARGV];
-  return [...builtinRunner, launch.program, ...launch.args];
-}
-
 /** The argv that runs a program inside the Pod's UTS and network namespaces with its /etc files. */
 export function inPodArgv(pod: { utsFile: string; netns: string }, argv: readonly string[]): string[] {
   return ['nsenter', `--uts=${pod.utsFile}`, 'ip', 'netns', 'exec', pod.netns, ...argv];
+}
+
+/**
+ * The argv of a container for a resolved image; builtinRunner runs kemu's built-in programs (node
+ * dist/workloads/main.js). pause reads no file, so it gets only the Pod's UTS and network namespaces:
+ * no mount namespace for `ip netns exec` to set up, and none that every later Pod's namespace mounts
+ * propagate into (one copy per running container, which makes a burst of Pods quadratic).
+ */
+export function containerArgv(pod: { utsFile: string; netns: string }, launch: ImageLaunch, builtinRunner: readonly string[]): string[] {
+  if (launch.kind === 'exec') return inPodArgv(pod, [launch.command, ...launch.args]);
+  if (launch.program === 'pause') return ['nsenter', `--uts=${pod.utsFile}`, `--net=${netnsPath(pod.netns)}`, '--', ...PAUSE_ARGV];
+  return inPodArgv(pod, [...builtinRunner, launch.program, ...launch.args]);
 }
 
 /** <stateDir>/pods/<ns>_<pod>_<uid>/, the layout of /var/log/pods. */

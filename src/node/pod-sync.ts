@@ -1,5 +1,5 @@
 // One Pod's sync, the kubelet's SyncPod: converge what runs on the node to the Pod object and
-// report it. In order: sandbox netns, network (CNI ADD once) while the UTS namespace is made, /etc
+// report it. In order: sandbox (network + UTS namespaces), network (CNI ADD once), /etc
 // files, each container started / restarted by its restartPolicy with the crash-loop back-off,
 // probes, status. A Pod being deleted is stopped (SIGTERM, SIGKILL after its grace period),
 // detached from the network, its sandbox removed and the object deleted; anything of a Pod that no
@@ -15,14 +15,14 @@ import type { ConfigMap, Container, Pod, PodStatus, Secret, Service } from '../a
 import { isSameProcess } from '../sys/procfs.js';
 import { resolveImage } from '../workloads/images.js';
 import { nextBackoff, restartDelay } from './backoff.js';
-import { ensureNetworkConfig, PodNetwork } from './cni.js';
-import { BASE_PATH, containerLogFile, inPodArgv, linkPodLogDir, podLogDir, programArgv, startProcess, stopProcessGroup, unlinkPodLogDir } from './containers.js';
+import { ensureNetworkConfig, PodNetwork, podPortMappings } from './cni.js';
+import { BASE_PATH, containerArgv, containerLogFile, linkPodLogDir, podLogDir, startProcess, stopProcessGroup, unlinkPodLogDir } from './containers.js';
 import { hostsFileText, podDNSConfig, podHostnameAndDomain, resolvConfText } from './dns-config.js';
 import { ContainerConfigError, containerEnv, expandArgv } from './env.js';
 import type { EventRecorder } from './events.js';
 import { removePodRecord, savePodRecord, type ContainerRun, type PodRecord, type Termination } from './pod-record.js';
 import type { ProbeManager } from './probes.js';
-import { ensureNetns, ensureUts, podNetnsName, podUtsFile, removeSandbox, sandboxID, writeEtcFiles } from './sandbox.js';
+import { ensureNamespaces, podNetnsName, podUtsFile, removeSandbox, sandboxID, writeEtcFiles } from './sandbox.js';
 import { computePodStatus, rfc3339, shouldRestart, statusChanged } from './status.js';
 
 const PODS = RESOURCES.find((r) => r.kind === 'Pod') as ResourceType;
@@ -98,17 +98,12 @@ export class PodSyncer {
     const record = rec ?? this.newRecord(pod);
     const { hostname } = podHostnameAndDomain(pod, this.d.config.clusterDomain);
     const sandbox = { stateDir: this.d.stateDir, netns: record.netns, utsFile: record.utsFile, hostname };
-    await ensureNetns(sandbox);
-    // CNI needs only the network namespace: the UTS one is made meanwhile.
-    const [uts, network] = await Promise.allSettled([ensureUts(sandbox), record.podIP ?? this.d.network.add(this.attachment(record))]);
-    // an address handed out is recorded even when the UTS step failed: the next sync must not ADD again
-    if (network.status === 'fulfilled' && record.podIP !== network.value) {
-      record.podIP = network.value;
+    await ensureNamespaces(sandbox);
+    if (record.podIP === undefined) {
+      record.podIP = await this.d.network.add(this.attachment(record), podPortMappings(pod));
       this.save(record);
     }
-    if (uts.status === 'rejected') throw uts.reason;
-    if (network.status === 'rejected') throw network.reason;
-    const podIP = network.value;
+    const podIP = record.podIP;
     writeEtcFiles(record.netns, {
       'resolv.conf': resolvConfText(podDNSConfig(pod, this.d.config, this.d.nodeResolvConf)),
       hosts: hostsFileText(pod, [podIP], this.d.config.clusterDomain),
@@ -205,7 +200,7 @@ export class PodSyncer {
     if (!restart) this.d.record(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, fieldPath);
     const started = await startProcess(
       {
-        argv: inPodArgv(rec, programArgv(launch, this.d.builtinRunner)),
+        argv: containerArgv(rec, launch, this.d.builtinRunner),
         env: { PATH: BASE_PATH, HOSTNAME: hostname, HOME: '/root', ...Object.fromEntries(env) },
         cwd: container.workingDir,
         logFile: containerLogFile(logDir, container.name),

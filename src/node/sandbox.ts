@@ -2,13 +2,14 @@
 // persist on their own. A network namespace registered under /run/netns (the CNI plugin attaches it
 // to cni0) and a UTS namespace bind-mounted on a file (so it keeps the Pod's hostname with no process
 // holding it), plus /etc/netns/<netns>/{resolv.conf,hosts}, which `ip netns exec` mounts over /etc.
+// One `unshare` makes both namespaces; CNI then wires the network one.
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { recordResource } from '../cni/topology/ledger.js';
 import { exec } from '../sys/exec.js';
-import { createNetns, deleteNetns, netnsExists } from '../sys/netns.js';
+import { createNetns, deleteNetns, NETNS_DIR, netnsExists, netnsPath } from '../sys/netns.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -47,24 +48,57 @@ export interface SandboxSpec {
   hostname: string;
 }
 
-// Each step creates what is missing and records it in the ledger before it happens. The two
-// namespaces do not depend on each other, so the kubelet makes the UTS one while CNI wires the other.
+// Each step creates what is missing and records it in the ledger before it happens.
 
-/** The Pod's network namespace. */
-export async function ensureNetns(spec: Pick<SandboxSpec, 'stateDir' | 'netns'>): Promise<void> {
-  if (netnsExists(spec.netns)) return;
-  recordResource(spec.stateDir, { kind: 'netns', name: spec.netns });
-  await createNetns(spec.netns);
+let netnsDirShared = false;
+
+/**
+ * True once /run/netns is a shared mount point, which `ip netns add` makes it (the nodes' namespaces
+ * are made that way first): a namespace bind-mounted there then shows in every mount namespace.
+ */
+function netnsDirReady(): boolean {
+  if (!netnsDirShared) {
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+    netnsDirShared = mounts.some((m) => m.split(' ')[4] === NETNS_DIR && / shared:\d+/.test(m));
+  }
+  return netnsDirShared;
 }
 
-/** The Pod's UTS namespace with its hostname, bind-mounted on utsFile. */
-export async function ensureUts(spec: Pick<SandboxSpec, 'stateDir' | 'utsFile' | 'hostname'>): Promise<void> {
-  if (isMounted(spec.utsFile)) return;
-  fs.mkdirSync(path.dirname(spec.utsFile), { recursive: true });
-  fs.closeSync(fs.openSync(spec.utsFile, 'a'));
-  recordResource(spec.stateDir, { kind: 'mount', name: spec.utsFile });
-  // unshare makes a new UTS namespace, bind-mounts it on the file and runs hostname inside it.
-  await exec('unshare', [`--uts=${spec.utsFile}`, 'hostname', spec.hostname]);
+/**
+ * The Pod's network namespace registered under /run/netns, and its UTS namespace with its hostname
+ * bind-mounted on utsFile — both made by one `unshare` (which bind-mounts each new namespace on its
+ * file, as `ip netns add` does for the network one): one process started per Pod instead of two.
+ */
+export async function ensureNamespaces(spec: SandboxSpec): Promise<void> {
+  const makeNet = !netnsExists(spec.netns);
+  const makeUts = !isMounted(spec.utsFile);
+  if (!makeNet && !makeUts) return;
+  const args: string[] = [];
+  const netFile = netnsPath(spec.netns);
+  if (makeNet) {
+    recordResource(spec.stateDir, { kind: 'netns', name: spec.netns });
+    if (netnsDirReady()) {
+      // the mount point must exist; ip netns add makes it the same way (empty, mode 0)
+      fs.closeSync(fs.openSync(netFile, 'wx', 0));
+      args.push(`--net=${netFile}`);
+    } else {
+      await createNetns(spec.netns);
+    }
+  }
+  if (makeUts) {
+    fs.mkdirSync(path.dirname(spec.utsFile), { recursive: true });
+    fs.closeSync(fs.openSync(spec.utsFile, 'a'));
+    recordResource(spec.stateDir, { kind: 'mount', name: spec.utsFile });
+    args.push(`--uts=${spec.utsFile}`);
+  }
+  if (args.length === 0) return;
+  try {
+    await exec('unshare', [...args, ...(makeUts ? ['hostname', spec.hostname] : ['true'])]);
+  } catch (e) {
+    // an empty file under /run/netns would pass for a namespace on the next try
+    if (args.includes(`--net=${netFile}`) && !isMounted(netFile)) fs.rmSync(netFile, { force: true });
+    throw e;
+  }
 }
 
 /** Writes resolv.conf and hosts for the Pod's `ip netns exec` (only when they changed). */

@@ -1,6 +1,7 @@
-// The add-ons `kemu up` installs once the nodes are Ready, as kubeadm and k3s do: cluster DNS
-// (CoreDNS behind kube-dns) and the ingress controller. Created if missing, left alone if present,
-// so a second call changes nothing.
+// The add-ons `kemu up` installs, as kubeadm and k3s do: cluster DNS (CoreDNS behind kube-dns) and
+// the ingress controller. Created if missing, left alone if present, so a second call changes
+// nothing. `kemu up` applies them as soon as the API answers, like k3s's deploy controller: their
+// Pods wait Pending for a Ready node and are bound the moment one is.
 
 import { clusterPaths, type ClusterConfig } from '../../api/cluster.js';
 import type { Client } from '../../api/client.js';
@@ -29,9 +30,8 @@ export async function applyAddons(client: Client, config: ClusterConfig): Promis
 
 const ADDON_WAIT_MS = 60_000;
 
-/** Install the add-ons and wait until their Deployments are available: the cluster is usable then. */
-export async function startAddons(client: Client, config: ClusterConfig, warn: (message: string) => void): Promise<void> {
-  await applyAddons(client, config);
+/** Wait until the add-ons' Deployments are available: the cluster is usable then. */
+export async function waitForAddons(client: Client, config: ClusterConfig, warn: (message: string) => void): Promise<void> {
   const deployments = resourceForKind('apps/v1', 'Deployment')!;
   const deadline = Date.now() + ADDON_WAIT_MS;
   for (const d of addonObjects(config).filter((o) => o.kind === 'Deployment')) {
