@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../unit/support/api-fixture.js';
-import { kemuCli } from './kemu-cli.js';
+import { kemuArgv, kemuCli, repo } from './kemu-cli.js';
 import { deployment, HEALTHZ_PROBE, HTTP_PORT, netexec, service, writeManifest } from './support/manifests.js';
 import { curlInPod, listPods, type PodInfo } from './support/pods.js';
 
@@ -106,6 +106,19 @@ describe('kemu up / down on the real kernel', () => {
     const r = await kemu(['up', '--cluster', 'a-name-much-too-long-for-links']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('invalid cluster name "a-name-much-too-long-for-links"');
+    expect(hostSnapshot()).toEqual(before);
+  });
+
+  it('refuses to run as a user other than root, creating nothing', async () => {
+    // nobody (65534), as an unprivileged user would run it
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, kemuArgv(['up', '--underlay-cidr', UNDERLAY]), { cwd: repo, env, uid: 65534, gid: 65534 }, (err, _out, stderr) =>
+        resolve({ code: err ? Number(err.code) : 0, stderr }),
+      );
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('kemu up must run as root');
+    expect(fs.existsSync(path.join(root, CLUSTER))).toBe(false);
     expect(hostSnapshot()).toEqual(before);
   });
 
