@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { batchLine } from '../../src/cni/flannel/dataplane-iproute.js';
 import { desiredDataplane } from '../../src/cni/flannel/desired.js';
-import { isEmptyPlan, planDataplane, type ObservedDataplane } from '../../src/cni/flannel/diff.js';
+import { isEmptyPlan, planDataplane, type DataplaneChange, type ObservedDataplane } from '../../src/cni/flannel/diff.js';
 import type { Lease } from '../../src/cni/flannel/lease.js';
 
 const CLUSTER = '10.244.0.0/16';
@@ -22,7 +23,8 @@ function converged(): ObservedDataplane {
   };
 }
 
-const text = (lines: { args: string[] }[]) => lines.map((l) => l.args.join(' '));
+/** Each change as the iproute2 command line it is applied with. */
+const text = (changes: DataplaneChange[]) => changes.map((c) => batchLine(c).args.join(' '));
 
 describe('vxlan plan', () => {
   it('from nothing: create the device, then neighbour, FDB, and the route last', () => {

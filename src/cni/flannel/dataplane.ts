@@ -1,87 +1,53 @@
-// The shell around diff.ts: read flannel's part of a node's namespace with `ip -j` / `bridge -j`
-// (two processes), then apply the plan in at most three batches.
+// The shell around diff.ts: read flannel's part of a node's namespace and apply a plan, through one
+// of two thin adapters over the same plan:
+//   rtnetlink (dataplane-rtnetlink.ts)  when flannel runs in the node's own namespace (the node agent,
+//                                       opts.netns unset): netlink requests, no process spawned;
+//   iproute2 (dataplane-iproute.ts)     when one process drives another namespace (tests that run
+//                                       several nodes' flannel side by side): a netlink socket belongs
+//                                       to the namespace of the process that opened it and the
+//                                       `netlink` package has no setns, so the only way in is an
+//                                       `ip`/`bridge` process started there, one batch per phase.
+// Both read the kernel into the same KernelView, and flannelPart() picks what flannel owns from it.
 
-import { bridgeBatch, ipBatch, type IpLinkWithAddrs } from '../../sys/iproute.js';
 import type { Netns } from '../../sys/netns.js';
-import { VXLAN_DEVICE, type FdbEntry, type Neighbour, type Route } from './desired.js';
+import type { RtFdbEntry, RtNeighbour, RtRoute } from '../../sys/rtnetlink.js';
+import { applyWithIproute, readWithIproute } from './dataplane-iproute.js';
+import { applyWithRtnetlink, readWithRtnetlink } from './dataplane-rtnetlink.js';
+import { VXLAN_DEVICE } from './desired.js';
 import type { DataplanePlan, ObservedDataplane, ObservedDevice } from './diff.js';
 
-interface VxlanLink extends IpLinkWithAddrs {
-  linkinfo?: IpLinkWithAddrs['linkinfo'] & {
-    info_data?: { id?: number; local?: string; link?: string; port?: number; learning?: boolean };
-  };
+/** The kernel objects flannel looks at, whichever way they were read. */
+export interface KernelView {
+  device?: ObservedDevice;
+  /** IPv4 neighbours of every link. */
+  neighbours: RtNeighbour[];
+  /** Bridge FDB entries of flannel.1 (none when it does not exist). */
+  fdb: RtFdbEntry[];
+  /** IPv4 routes of the main table, dst with a prefix length. */
+  routes: RtRoute[];
 }
 
-interface JsonNeighbour {
-  dst: string;
-  dev?: string;
-  lladdr?: string;
-  state?: string[];
-}
+const DEFAULT_ROUTE = '0.0.0.0/0';
 
-interface JsonFdb {
-  mac: string;
-  dst?: string;
-  flags?: string[];
-  state?: string;
-}
-
-interface JsonRoute {
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  flags?: string[];
-}
-
-function toDevice(link: VxlanLink): ObservedDevice {
-  const data = link.linkinfo?.info_data ?? {};
+/** flannel's part: permanent neighbours and `self` permanent FDB entries on flannel.1, and the routes with a device. */
+export function flannelPart(view: KernelView): ObservedDataplane {
   return {
-    kind: link.linkinfo?.info_kind,
-    vni: data.id,
-    local: data.local,
-    port: data.port,
-    link: data.link,
-    learning: data.learning,
-    mtu: link.mtu,
-    mac: link.address,
-    up: link.flags.includes('UP'),
-    addresses: link.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+    device: view.device,
+    neighbours: view.neighbours
+      .filter((n) => n.dev === VXLAN_DEVICE && n.mac !== undefined && n.permanent)
+      .map((n) => ({ ip: n.ip, mac: n.mac as string })),
+    fdb: view.fdb.filter((f) => f.dst !== undefined && f.self && f.permanent).map((f) => ({ mac: f.mac, dst: f.dst as string })),
+    routes: view.routes
+      .filter((r) => r.dst !== DEFAULT_ROUTE && r.dev !== undefined)
+      .map((r) => ({ dst: r.dst, gateway: r.gateway ?? '', dev: r.dev as string, onlink: r.onlink })),
   };
-}
-
-function withLength(dst: string): string {
-  return dst.includes('/') ? dst : `${dst}/32`;
 }
 
 export async function observeDataplane(ns: Netns | undefined): Promise<ObservedDataplane> {
-  // One ip process: all links with addresses (a missing flannel.1 must not fail the batch), neighbours, routes.
-  const [links = [], neighbours = [], routes = []] = await ipBatch(
-    ns,
-    [{ args: ['addr', 'show'] }, { args: ['neigh', 'show'] }, { args: ['route', 'show', 'table', 'main'] }],
-    { json: true, details: true },
-  );
-  const link = (links as VxlanLink[]).find((l) => l.ifname === VXLAN_DEVICE);
-  const observed: ObservedDataplane = {
-    device: link && toDevice(link),
-    neighbours: (neighbours as JsonNeighbour[])
-      .filter((n) => n.dev === VXLAN_DEVICE && n.lladdr !== undefined && (n.state ?? []).includes('PERMANENT'))
-      .map((n): Neighbour => ({ ip: n.dst, mac: n.lladdr as string })),
-    fdb: [],
-    routes: (routes as JsonRoute[])
-      .filter((r) => r.dst !== 'default' && r.dev !== undefined)
-      .map((r): Route => ({ dst: withLength(r.dst), gateway: r.gateway ?? '', dev: r.dev as string, onlink: (r.flags ?? []).includes('onlink') })),
-  };
-  if (link !== undefined) {
-    const [fdb = []] = await bridgeBatch(ns, [{ args: ['fdb', 'show', 'dev', VXLAN_DEVICE] }], { json: true });
-    observed.fdb = (fdb as JsonFdb[])
-      .filter((f) => f.dst !== undefined && (f.flags ?? []).includes('self') && f.state === 'permanent')
-      .map((f): FdbEntry => ({ mac: f.mac, dst: f.dst as string }));
-  }
-  return observed;
+  return flannelPart(ns === undefined ? await readWithRtnetlink() : await readWithIproute(ns));
 }
 
 export async function applyDataplane(ns: Netns | undefined, plan: DataplanePlan): Promise<void> {
-  await ipBatch(ns, plan.ip);
-  await bridgeBatch(ns, plan.bridge);
-  await ipBatch(ns, plan.ipLast);
+  if (ns === undefined) await applyWithRtnetlink(plan);
+  else await applyWithIproute(ns, plan);
 }

@@ -1,14 +1,14 @@
-// The changes that turn the observed state of a node's namespace into the desired one (pure). Three
-// batches, run in this order so a remote node's entries appear as flannel adds them — neighbour, FDB,
-// route (a route before its neighbour would make the kernel ARP for the gateway) — and leave in
-// reverse: route, neighbour, FDB.
+// The changes that turn the observed state of a node's namespace into the desired one (pure), as
+// typed changes that dataplane.ts applies through rtnetlink or iproute2. Three phases, named after
+// the iproute2 batch that runs each, applied in this order so a remote node's entries appear as
+// flannel adds them — neighbour, FDB, route (a route before its neighbour would make the kernel ARP
+// for the gateway) — and leave in reverse: route, neighbour, FDB.
 //   ip      device changes, stale route deletions, neighbour changes
 //   bridge  FDB changes
 //   ipLast  route additions
 // Only entries flannel owns are ever deleted: neighbours and FDB entries on flannel.1, and routes in
 // the cluster CIDR via flannel.1 or via a gateway on eth0 (never the connected cni0 route).
 
-import type { BatchLine } from '../../sys/iproute.js';
 import { contains, networkOf, parsePrefix } from '../plugin/ipv4.js';
 import { NODE_UPLINK } from '../topology/names.js';
 import { VXLAN_DEVICE, type DesiredDataplane, type FdbEntry, type Neighbour, type Route, type VxlanDevice } from './desired.js';
@@ -37,10 +37,32 @@ export interface ObservedDataplane {
   routes: Route[];
 }
 
+/** One kernel change; each reads as the iproute2 command that makes it. */
+export type DataplaneChange =
+  | { op: 'link-add'; device: VxlanDevice }
+  | { op: 'link-del'; name: string }
+  | { op: 'link-mtu'; name: string; mtu: number }
+  | { op: 'link-mac'; name: string; mac: string }
+  | { op: 'link-up'; name: string }
+  | { op: 'addr-add' | 'addr-del'; dev: string; address: string }
+  | { op: 'route-replace' | 'route-del'; route: Route }
+  | { op: 'neigh-replace'; dev: string; neighbour: Neighbour }
+  | { op: 'neigh-del'; dev: string; ip: string }
+  | { op: 'fdb-replace' | 'fdb-del'; dev: string; entry: FdbEntry };
+
+/**
+ * The kernel refusal that only means "already done": a create that finds the object there, a delete
+ * that finds it gone (the state may have moved since it was observed).
+ */
+export function toleratedRefusal(change: DataplaneChange): 'exists' | 'missing' | undefined {
+  if (change.op === 'link-add' || change.op === 'addr-add') return 'exists';
+  return change.op.endsWith('-del') ? 'missing' : undefined;
+}
+
 export interface DataplanePlan {
-  ip: BatchLine[];
-  bridge: BatchLine[];
-  ipLast: BatchLine[];
+  ip: DataplaneChange[];
+  bridge: DataplaneChange[];
+  ipLast: DataplaneChange[];
 }
 
 export function isEmptyPlan(plan: DataplanePlan): boolean {
@@ -58,31 +80,25 @@ function deviceMismatch(want: VxlanDevice, have: ObservedDevice): boolean {
   );
 }
 
-function createDevice(d: VxlanDevice): BatchLine {
-  const args = ['link', 'add', d.name, 'address', d.mac, 'mtu', String(d.mtu), 'type', 'vxlan', 'id', String(d.vni)];
-  args.push('local', d.local, 'dev', d.link, 'dstport', String(d.port), 'nolearning');
-  return { args, tolerate: 'exists' };
-}
-
-function deviceLines(want: VxlanDevice | undefined, have: ObservedDevice | undefined): BatchLine[] {
+function deviceChanges(want: VxlanDevice | undefined, have: ObservedDevice | undefined): DataplaneChange[] {
   if (want === undefined) {
-    return have === undefined ? [] : [{ args: ['link', 'del', VXLAN_DEVICE], tolerate: 'missing' }];
+    return have === undefined ? [] : [{ op: 'link-del', name: VXLAN_DEVICE }];
   }
-  const lines: BatchLine[] = [];
+  const changes: DataplaneChange[] = [];
   const recreate = have !== undefined && deviceMismatch(want, have);
-  if (recreate) lines.push({ args: ['link', 'del', want.name], tolerate: 'missing' });
+  if (recreate) changes.push({ op: 'link-del', name: want.name });
   const current = recreate ? undefined : have;
   if (current === undefined) {
-    lines.push(createDevice(want));
+    changes.push({ op: 'link-add', device: want });
   } else {
-    if (current.mtu !== want.mtu) lines.push({ args: ['link', 'set', want.name, 'mtu', String(want.mtu)] });
-    if (current.mac !== want.mac) lines.push({ args: ['link', 'set', want.name, 'address', want.mac] });
+    if (current.mtu !== want.mtu) changes.push({ op: 'link-mtu', name: want.name, mtu: want.mtu });
+    if (current.mac !== want.mac) changes.push({ op: 'link-mac', name: want.name, mac: want.mac });
   }
   const addresses = current?.addresses ?? [];
-  for (const a of addresses) if (a !== want.address) lines.push({ args: ['addr', 'del', a, 'dev', want.name], tolerate: 'missing' });
-  if (!addresses.includes(want.address)) lines.push({ args: ['addr', 'add', want.address, 'dev', want.name], tolerate: 'exists' });
-  if (!current?.up) lines.push({ args: ['link', 'set', want.name, 'up'] });
-  return lines;
+  for (const a of addresses) if (a !== want.address) changes.push({ op: 'addr-del', dev: want.name, address: a });
+  if (!addresses.includes(want.address)) changes.push({ op: 'addr-add', dev: want.name, address: want.address });
+  if (!current?.up) changes.push({ op: 'link-up', name: want.name });
+  return changes;
 }
 
 function isInside(clusterCIDR: string, dst: string): boolean {
@@ -99,10 +115,6 @@ function isFlannelRoute(r: Route, clusterCIDR: string): boolean {
 
 const sameRoute = (a: Route, b: Route) => a.dst === b.dst && a.gateway === b.gateway && a.dev === b.dev && a.onlink === b.onlink;
 
-function routeArgs(r: Route): string[] {
-  return ['route', 'replace', r.dst, 'via', r.gateway, 'dev', r.dev, ...(r.onlink ? ['onlink'] : [])];
-}
-
 /**
  * The changes, given the cluster CIDR that bounds which routes are flannel's. With manageRoutes false
  * (backend none) routes are left to the student entirely.
@@ -113,7 +125,7 @@ export function planDataplane(
   clusterCIDR: string,
   manageRoutes = true,
 ): DataplanePlan {
-  const plan: DataplanePlan = { ip: deviceLines(want.device, have.device), bridge: [], ipLast: [] };
+  const plan: DataplanePlan = { ip: deviceChanges(want.device, have.device), bridge: [], ipLast: [] };
   const deviceGoneOrNew = want.device === undefined || have.device === undefined || deviceMismatch(want.device, have.device);
 
   if (manageRoutes) {
@@ -121,11 +133,11 @@ export function planDataplane(
       if (!isFlannelRoute(r, clusterCIDR) || want.routes.some((w) => sameRoute(w, r))) continue;
       // a replace of the same dst below moves it; deleting first would open a gap
       if (want.routes.some((w) => w.dst === r.dst)) continue;
-      plan.ip.push({ args: ['route', 'del', r.dst, 'via', r.gateway, 'dev', r.dev], tolerate: 'missing' });
+      plan.ip.push({ op: 'route-del', route: r });
     }
     for (const w of want.routes) {
       if (have.routes.some((r) => sameRoute(w, r)) && !(w.dev === VXLAN_DEVICE && deviceGoneOrNew)) continue;
-      plan.ipLast.push({ args: routeArgs(w) });
+      plan.ipLast.push({ op: 'route-replace', route: w });
     }
   }
 
@@ -134,19 +146,19 @@ export function planDataplane(
   const haveFdb = deviceGoneOrNew ? [] : have.fdb;
   for (const n of want.neighbours) {
     if (haveNeighbours.some((h) => h.ip === n.ip && h.mac === n.mac)) continue;
-    plan.ip.push({ args: ['neigh', 'replace', n.ip, 'lladdr', n.mac, 'dev', VXLAN_DEVICE, 'nud', 'permanent'] });
+    plan.ip.push({ op: 'neigh-replace', dev: VXLAN_DEVICE, neighbour: n });
   }
   for (const h of haveNeighbours) {
     if (want.neighbours.some((n) => n.ip === h.ip)) continue;
-    plan.ip.push({ args: ['neigh', 'del', h.ip, 'dev', VXLAN_DEVICE], tolerate: 'missing' });
+    plan.ip.push({ op: 'neigh-del', dev: VXLAN_DEVICE, ip: h.ip });
   }
   for (const f of want.fdb) {
     if (haveFdb.some((h) => h.mac === f.mac && h.dst === f.dst)) continue;
-    plan.bridge.push({ args: ['fdb', 'replace', f.mac, 'dev', VXLAN_DEVICE, 'dst', f.dst, 'self', 'permanent'] });
+    plan.bridge.push({ op: 'fdb-replace', dev: VXLAN_DEVICE, entry: f });
   }
   for (const h of haveFdb) {
     if (want.fdb.some((f) => f.mac === h.mac && f.dst === h.dst)) continue;
-    plan.bridge.push({ args: ['fdb', 'del', h.mac, 'dev', VXLAN_DEVICE, 'dst', h.dst, 'self'], tolerate: 'missing' });
+    plan.bridge.push({ op: 'fdb-del', dev: VXLAN_DEVICE, entry: h });
   }
   return plan;
 }

@@ -118,6 +118,7 @@ export async function startFlannel(opts: FlannelOptions): Promise<RunningFlannel
   const informer = new Informer<Node>(client, NODES);
   let lastWait = '';
   let uplinkAtStart: Uplink | undefined;
+  let firstSyncLogged = false;
 
   const applyRules = async (podCIDR: string): Promise<void> => {
     const restore = rulesRestoreText(flannelRules(config.clusterCIDR, podCIDR), await iptablesSave(netns));
@@ -143,15 +144,18 @@ export async function startFlannel(opts: FlannelOptions): Promise<RunningFlannel
       return;
     }
     const node = self as Node;
+    const syncStart = performance.now();
     uplinkAtStart ??= await readUplink(netns);
     const uplink = uplinkAtStart;
     const vtepMAC = vtepMACOf(node.metadata.annotations?.[ANNOTATIONS.backendData]) ?? derivedVtepMAC(config.name, nodeName);
 
     const leases = informer.list().map(leaseOf).filter((l): l is Lease => l !== undefined);
     const want = desiredDataplane(backend, { node: nodeName, subnet: podCIDR as string, publicIP: uplink.ip, vtepMAC, uplinkMTU: uplink.mtu }, leases);
+    const dataplaneStart = performance.now();
     // backend none: routes are the student's; a flannel.1 left from another backend still goes
     const plan = planDataplane(want, await observeDataplane(netns), config.clusterCIDR, backend !== 'none');
     if (!isEmptyPlan(plan)) await applyDataplane(netns, plan);
+    const dataplaneMs = performance.now() - dataplaneStart;
 
     await applyRules(podCIDR as string);
 
@@ -165,6 +169,11 @@ export async function startFlannel(opts: FlannelOptions): Promise<RunningFlannel
     }
 
     await reportNetworkUp(client, node);
+    if (!firstSyncLogged) {
+      firstSyncLogged = true;
+      const changes = plan.ip.length + plan.bridge.length + plan.ipLast.length;
+      log(`first sync: ${changes} dataplane changes in ${dataplaneMs.toFixed(1)} ms, ${(performance.now() - syncStart).toFixed(1)} ms in all`);
+    }
   };
 
   // One worker: reconciles never overlap; failures retry with back-off. The periodic resync enqueues
