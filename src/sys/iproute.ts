@@ -8,9 +8,15 @@
 // failed ("Command failed -:N"). A line may declare the error that only means "already done"
 // (File exists on create, Cannot find device on delete); any other failure is reported with its
 // line and message.
+//
+// In a named namespace the tool switches itself (`ip -n NAME`): no nsenter in front. Settings under
+// /proc/sys that must be written in the same namespace go into the same process: nsenter runs a
+// shell that writes them and then execs the tool (/proc/sys/net is the namespace of whoever opens it).
 
-import { execIn } from './netns.js';
+import { exec } from './exec.js';
+import { argvIn, netnsName } from './netns.js';
 import type { Netns } from './netns.js';
+import { sysctlFile, writeSysctls, type SysctlSetting } from './sysctl.js';
 
 export interface BatchLine {
   /** The words of one command line, without the program name, e.g. ['link', 'set', 'cni0', 'up']. */
@@ -24,6 +30,8 @@ export interface BatchOptions {
   json?: boolean;
   /** Pass -d (details: link kinds, bridge port settings). */
   details?: boolean;
+  /** Kernel settings of the same namespace, written before the batch runs. */
+  sysctls?: readonly SysctlSetting[];
 }
 
 export interface BatchFailure {
@@ -84,6 +92,27 @@ export function parseJsonLines(stdout: string): unknown[][] {
     .map((l) => JSON.parse(l) as unknown[]);
 }
 
+const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/** sh -c text that writes the settings, then execs "$0" "$@" (the tool and its flags). */
+export function sysctlScript(settings: readonly SysctlSetting[]): string {
+  const writes = settings.map((s) => {
+    const file = shellQuote(sysctlFile(s.key));
+    const write = `printf %s ${shellQuote(String(s.value))} > ${file} || { echo ${shellQuote(`cannot set ${s.key}=${s.value}`)} >&2; exit 1; }`;
+    // Like `sysctl -e`: an optional key that does not exist is skipped.
+    return s.optional ? `if [ -e ${file} ]; then ${write}; fi` : write;
+  });
+  return [...writes, 'exec "$0" "$@"'].join('\n');
+}
+
+/** The program and argv that run `tool flags` in ns, with the settings written first. */
+export function batchArgv(tool: string, ns: Netns | undefined, flags: readonly string[], sysctls: readonly SysctlSetting[] = []): [string, string[]] {
+  if (ns !== undefined && sysctls.length > 0) return argvIn(ns, 'sh', ['-c', sysctlScript(sysctls), tool, ...flags]);
+  const name = ns === undefined ? undefined : netnsName(ns);
+  if (name !== undefined) return [tool, ['-n', name, ...flags]];
+  return argvIn(ns, tool, flags);
+}
+
 async function runBatch(
   tool: 'ip' | 'bridge',
   ns: Netns | undefined,
@@ -92,7 +121,10 @@ async function runBatch(
 ): Promise<unknown[][]> {
   if (lines.length === 0) return [];
   const flags = [...(options.json ? ['-j'] : []), ...(options.details ? ['-d'] : []), '-force', '-batch', '-'];
-  const result = await execIn(ns, tool, flags, { input: batchText(lines), allowFailure: true, timeoutMs: 10_000 });
+  // In this namespace the files are ours to write; in another the shell in front of the tool writes them.
+  if (ns === undefined && options.sysctls) await writeSysctls(undefined, options.sysctls);
+  const [program, argv] = batchArgv(tool, ns, flags, options.sysctls);
+  const result = await exec(program, argv, { input: batchText(lines), allowFailure: true, timeoutMs: 10_000 });
   const failures: BatchFailure[] = [];
   for (const [lineNo, message] of parseBatchFailures(result.stderr)) {
     const line = lines[lineNo - 1];

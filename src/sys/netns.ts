@@ -18,6 +18,12 @@ export function netnsPath(ns: Netns): string {
   return ns.includes('/') ? ns : path.join(NETNS_DIR, ns);
 }
 
+/** The name under /run/netns that ns refers to (a name, or a path right under /run/netns), if any. */
+export function netnsName(ns: Netns): string | undefined {
+  if (!ns.includes('/')) return ns;
+  return path.dirname(ns) === NETNS_DIR && path.basename(ns) !== '' ? path.basename(ns) : undefined;
+}
+
 export function netnsExists(ns: Netns): boolean {
   return fs.existsSync(netnsPath(ns));
 }

@@ -102,6 +102,7 @@ async function podState(s: Side, pod: number) {
   const eth0 = (await showAddrs(ns)).find((l) => l.ifname === 'eth0');
   return {
     eth0: eth0 && { mtu: eth0.mtu, up: eth0.flags.includes('UP'), addrs: inet(eth0), kind: eth0.linkinfo?.info_kind },
+    arpNotify: eth0 && (await readSysctl(ns, 'net/ipv4/conf/eth0/arp_notify')),
     routes: await showRoutes(ns),
   };
 }
@@ -167,6 +168,8 @@ describe.skipIf(!canRun)('kemu-cni vs the reference bridge + host-local', () => 
     const [realPod, kemuPod] = [await podState(side('real'), 1), await podState(side('kemu'), 1)];
     expect(kemuPod).toEqual(realPod);
     expect(kemuPod.eth0).toMatchObject({ mtu: 1450, up: true, kind: 'veth', addrs: [{ local: '10.244.1.2', prefixlen: 24 }] });
+    // Set in the same process as the Pod's ip -batch; the reference bridge sets it too.
+    expect(kemuPod.arpNotify).toBe('1');
     expect(kemuPod.routes.map((r) => `${r.dst} ${r.gateway ?? '-'}`).sort()).toEqual(['10.244.0.0/16 10.244.1.1', '10.244.1.0/24 -', 'default 10.244.1.1']);
     // The reference bridge leaves lo to the loopback plugin; kemu-cni brings it up like a kubelet's loopback call.
     const lo = async (s: Side) => (await showLinks(s.pods[0])).find((l) => l.ifname === 'lo')!.flags.includes('UP');

@@ -2,17 +2,17 @@
 // the way the reference `bridge` plugin does, plus `lo` up as the loopback plugin would.
 //
 // The plugin runs in the node's namespace (the runtime execs it there). An ADD is:
-//   read node links   → ip -d -j addr show                                   (node)
+//   read the bridge   → rtnetlink dump of links and addresses                 (node, no program)
 //   IPAM              → host-local files under dataDir                        (in-process, flock)
 //   node changes      → ONE ip -batch: bridge, veth with its peer created in the Pod netns, port,
 //                       hairpin, gateway address; it also prints the MACs     (node)
 //   node sysctls      → ip_forward=1 when isGateway, accept_ra=0 on the bridge (files, node)
-//   Pod changes       → sysctl arp_notify, then ONE ip -batch: lo up, address, eth0 up, routes (Pod)
-
+//   Pod changes       → ONE process: arp_notify, then ip -batch: lo up, address, eth0 up, routes (Pod)
 import { randomBytes } from 'node:crypto';
 import { netnsExists } from '../../sys/netns.js';
-import { BatchError, ipBatch, showAddrs, showLinks } from '../../sys/iproute.js';
+import { BatchError, ipBatch, showLinks } from '../../sys/iproute.js';
 import type { BatchLine, IpAddrInfo, IpLink, IpLinkWithAddrs, IpRoute } from '../../sys/iproute.js';
+import { withRtnetlink } from '../../sys/rtnetlink.js';
 import { writeSysctls } from '../../sys/sysctl.js';
 import type { BridgeConfig, CniArgs } from './config.js';
 import { ipamAdd, ipamCheck, ipamDel } from './ipam.js';
@@ -135,11 +135,20 @@ function linkNamed(out: unknown[][], name: string): IpLink {
   return link;
 }
 
+/** The link named `name` in this namespace with its IPv4 addresses, read over rtnetlink. */
+async function readNodeLink(name: string): Promise<{ kind?: string; addrs: IpAddrInfo[] } | undefined> {
+  return withRtnetlink(async (nl) => {
+    const link = (await nl.links()).find((l) => l.name === name);
+    if (!link) return undefined;
+    const addrs = (await nl.addresses()).filter((a) => a.index === link.index);
+    return { kind: link.kind, addrs: addrs.map((a) => ({ family: 'inet' as const, local: a.local, prefixlen: a.prefixlen })) };
+  });
+}
+
 export async function bridgeAdd(conf: BridgeConfig, args: CniArgs): Promise<CniResult> {
   requireNetns(args.netns);
-  const nodeLinks = await showAddrs(undefined);
-  const bridge = nodeLinks.find((l) => l.ifname === conf.bridge);
-  if (bridge && bridge.linkinfo?.info_kind !== 'bridge') throw fail(`"${conf.bridge}" already exists but is not a bridge`);
+  const bridge = await readNodeLink(conf.bridge);
+  if (bridge && bridge.kind !== 'bridge') throw fail(`"${conf.bridge}" already exists but is not a bridge`);
 
   const att = attachment(conf, args);
   const ipam = conf.ipam ? await ipamAdd(conf.ipam, att, args.args) : { cniVersion: conf.cniVersion, dns: {} };
@@ -154,7 +163,7 @@ export async function bridgeAdd(conf: BridgeConfig, args: CniArgs): Promise<CniR
         hostVeth,
         podNetns: args.netns,
         ifname: args.ifname,
-        addressLines: bridgeAddressLines(conf, bridge?.addr_info ?? [], bridgeAddresses(conf, ips)),
+        addressLines: bridgeAddressLines(conf, bridge?.addrs ?? [], bridgeAddresses(conf, ips)),
       }),
       { json: true },
     ).catch(async (e: unknown) => {
@@ -166,8 +175,10 @@ export async function bridgeAdd(conf: BridgeConfig, args: CniArgs): Promise<CniR
       { key: `net/ipv6/conf/${conf.bridge}/accept_ra`, value: 0, optional: true },
       ...(conf.isGateway && ips.length > 0 ? [{ key: 'net/ipv4/ip_forward', value: 1 }] : []),
     ]);
-    await writeSysctls(args.netns, [{ key: `net/ipv4/conf/${args.ifname}/arp_notify`, value: 1, optional: true }]);
-    const podOut = await ipBatch(args.netns, podAddLines(args.ifname, ips, routes), { json: true });
+    const podOut = await ipBatch(args.netns, podAddLines(args.ifname, ips, routes), {
+      json: true,
+      sysctls: [{ key: `net/ipv4/conf/${args.ifname}/arp_notify`, value: 1, optional: true }],
+    });
     return {
       cniVersion: conf.cniVersion,
       interfaces: [

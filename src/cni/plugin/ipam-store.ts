@@ -4,13 +4,12 @@
 //   last_reserved_ip.<n>  last address handed out from range set n (no newline; kept after DEL)
 //   lock                  empty file, exclusively flock()ed during every operation
 //
-// Locking: a real flock(2) on `lock`, held through the util-linux flock program (src/sys/flock.ts)
-// since Node has no flock. It is the very lock the Go host-local takes, so our plugin and the
-// reference one exclude each other, and the kernel drops it if we die: no stale lock files.
+// Locking: a real flock(2) on `lock`, the very lock the Go host-local takes, so our plugin and the
+// reference one exclude each other; ipam-lock.ts holds it across a burst of calls in this process.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { withFlock } from '../../sys/flock.js';
+import { withFileLock } from './ipam-lock.js';
 
 const LINE_BREAK = '\r\n';
 const LAST_RESERVED_PREFIX = 'last_reserved_ip.';
@@ -26,9 +25,7 @@ export class HostLocalStore {
   /** Run fn with the network's lock held. */
   async locked<T>(fn: () => T | Promise<T>): Promise<T> {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
-    // The mode host-local 1.1.1 leaves on its lock file.
-    fs.closeSync(fs.openSync(path.join(this.dir, LOCK_FILE), 'a', 0o750));
-    return withFlock(path.join(this.dir, LOCK_FILE), fn);
+    return withFileLock(path.join(this.dir, LOCK_FILE), fn);
   }
 
   /** Reserve ip for the attachment; false when someone holds it already. */
